@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Both create .venv, install gridpos into it and, when run as root on Debian,
+# install the Debian packages the card reader stack and the fonts need.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# libpcsclite-dev + swig build pyscard; pcscd + vsmartcard-vpcd are the virtual card
+# reader the card emulator plugs into; fonts-wqy-microhei draws Chinese screens and receipts.
+DEBIAN_PACKAGES := libpcsclite-dev swig pcscd vsmartcard-vpcd fonts-wqy-microhei
+
+.PHONY: demo test lint debian-packages clean
+
+demo: $(VENV)/.installed
+	$(BIN)/gridpos demo
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+debian-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+	    echo "warning: missing Debian packages (run as root to install):" $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml | debian-packages
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | debian-packages
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

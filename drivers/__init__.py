@@ -1,0 +1,1 @@
+"""One module per device at the edge: modem, printer, card reader, keypad, discovery, display."""

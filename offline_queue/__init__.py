@@ -1,0 +1,1 @@
+"""The signed append-only journal, the store-and-forward outbox, recovery at start-up."""

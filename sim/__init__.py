@@ -1,0 +1,1 @@
+"""Stand-ins for the world outside the terminal, plugged in at the operating-system boundary."""

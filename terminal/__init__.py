@@ -1,0 +1,1 @@
+"""The application core: protocol, transaction engine and lifecycle, services, app wiring, CLI."""

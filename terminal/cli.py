@@ -1,0 +1,98 @@
+"""The one ``gridpos`` command and its subcommands.
+
+Start-up must stay fast on a slow ARM terminal, so the command table below names modules as
+strings: only the module of the command actually run is imported. Each such module provides
+``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# Groups of subcommands: name -> help.
+GROUPS: dict[str, str] = {
+    "config": "check configuration files",
+    "sim": "emulators of the outside world and the reference master station",
+}
+
+# Commands: (group, name) or (name,) -> (module, help). Keep sorted by group.
+COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
+    ("config", "check"): ("config.cli", "check a configuration file and report the first problem"),
+    ("sim", "station"): ("sim.station.cli", "run the reference master station (缴费主站)"),
+}
+
+
+def build_parser(selected: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
+    """Build the parser; only the ``selected`` command's module is imported for its options."""
+    parser = argparse.ArgumentParser(
+        prog="gridpos",
+        description="gridpos: bill collection, prepaid card sales and card/meter service "
+        "on a utility's POS terminal.",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more log output (-vv shows every AT command and frame)",
+    )
+    parser.add_argument("--version", action="version", version=f"gridpos {_version()}")
+    top = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    group_parsers: dict[str, argparse._SubParsersAction] = {}
+    for path, (module, help_text) in COMMANDS.items():
+        if len(path) == 2:
+            group, name = path
+            if group not in group_parsers:
+                gp = top.add_parser(group, help=GROUPS[group], description=GROUPS[group])
+                group_parsers[group] = gp.add_subparsers(
+                    dest="subcommand", metavar="SUBCOMMAND", required=True
+                )
+            sub = group_parsers[group].add_parser(name, help=help_text, description=help_text)
+        else:
+            sub = top.add_parser(path[0], help=help_text, description=help_text)
+        sub.set_defaults(_module=module)
+        if path == selected:
+            importlib.import_module(module).add_arguments(sub)
+    return parser
+
+
+def _selected(argv: list[str]) -> tuple[str, ...] | None:
+    words = [a for a in argv if not a.startswith("-")][:2]
+    for n in (2, 1):
+        if tuple(words[:n]) in COMMANDS:
+            return tuple(words[:n])
+    return None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gridpos")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_selected(argv)).parse_args(argv)
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    from config.loader import ConfigError
+
+    try:
+        return importlib.import_module(args._module).run(args)
+    except ConfigError as exc:
+        print(f"gridpos: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The menu state machine, screens, texts (zh_CN default, en) and renderers."""
