@@ -15,6 +15,8 @@ import sys
 # Groups of subcommands: name -> help.
 GROUPS: dict[str, str] = {
     "config": "check configuration files",
+    "diag": "check the terminal's devices and link, and say plainly what is wrong",
+    "journal": "verify, show and export the signed transaction journal",
     "sim": "emulators of the outside world and the reference master station",
 }
 
