@@ -25,7 +25,8 @@ def test_help_lists_every_command_and_group():
     assert done.returncode == 0
     for path in COMMANDS:
         assert path[0] in done.stdout
-    for group in GROUPS:
+    for group in {path[0] for path in COMMANDS if len(path) == 2}:
+        assert group in GROUPS
         listing = gridpos(group, "--help")
         assert listing.returncode == 0
         for path in COMMANDS:
