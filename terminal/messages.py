@@ -1,0 +1,536 @@
+"""Protocol messages as dataclasses, and the codec between them and bytes.
+
+Pure, in the manner of h11: nothing here opens a socket. A message is built as a dataclass,
+``encode(message, mac_key)`` gives the bytes to frame and send, ``decode(data)`` gives the
+message back, and ``check_mac(data, key)`` says whether the sender held the key. The station
+chooses the key by the decoded terminal id, so decoding and MAC checking are separate steps.
+
+Attribute names are the field names of ``terminal.wirespec``; the converters below are the
+only place where a Python value becomes field bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import iso8583
+
+from terminal import sm4
+from terminal.cardgrant import CardGrant, GrantError
+from terminal.records import (
+    Bill,
+    CodecError,
+    KeyBlock,
+    ListingEntry,
+    MeterInfo,
+    PaymentRecord,
+    StationCommand,
+    Summary,
+    TerminalStatus,
+    pack_amounts,
+    pack_list,
+    unpack_amounts,
+    unpack_list,
+)
+from terminal.wirespec import BY_NAME, BY_NUMBER, MAC_SIZE, iso_spec
+
+__all__ = ["CodecError", "Processing", "check_mac", "decode", "encode"]
+
+
+class Processing(enum.IntEnum):
+    """Field 3: what a request asks for. The answer carries the same code."""
+
+    CUSTOMER = 310000  # customer for payment: unpaid bills, amount due
+    CUSTOMER_HISTORY = 300000  # customer query: 12 months of bills, recent payments
+    AGENT_STATS = 320000  # agent's available limit, today's count and total
+    METER_BILLING = 330000  # meter reading in, this month's bill out (抄收一体)
+    RECONCILE = 340000  # count and total of a date range (对账)
+    BILL_PAYMENT = 170000  # cash against bills; anything over becomes credit
+    OFFLINE_PAYMENT = 170200  # a bill payment taken offline, uploaded by advice
+    PREPAYMENT = 180000  # cash as credit for coming bills or a remote-prepaid meter
+    CARD_PURCHASE = 190000  # electricity onto a purchase card
+    CARD_REISSUE = 200000  # reissue charge; grant for the new card
+    CARD_OPEN = 210000  # open card for a new card-prepaid customer
+    SIGN_ON = 920000
+    SETTLEMENT = 950000
+    DETAIL_DIGEST = 960000  # count, total and digest of a trace range
+    DETAIL_LISTING = 960001  # the posted transactions of a (small) trace range
+    HEARTBEAT = 990000
+
+
+FINANCIAL = frozenset(
+    {
+        Processing.BILL_PAYMENT,
+        Processing.PREPAYMENT,
+        Processing.CARD_PURCHASE,
+        Processing.CARD_REISSUE,
+        Processing.CARD_OPEN,
+        Processing.OFFLINE_PAYMENT,
+    }
+)
+
+# --- value converters: attribute name -> (to field value, from field value) ---------------
+
+
+def _num(name: str) -> tuple[Callable[[int], str], Callable[[str], int]]:
+    digits = BY_NAME[name].digits
+
+    def to_wire(value: int) -> str:
+        if not 0 <= value < 10**digits:
+            raise CodecError(f"{name}: {value} does not fit in {digits} digits")
+        return f"{value:0{digits}d}"
+
+    def from_wire(text: str) -> int:
+        if not text.isdigit():
+            raise CodecError(f"{name}: not packed BCD: {text}")
+        return int(text)
+
+    return to_wire, from_wire
+
+
+def _hex(pack: Callable[[Any], bytes], unpack: Callable[[bytes], Any]) -> tuple[Callable, Callable]:
+    return (lambda value: pack(value).hex()), (lambda text: unpack(bytes.fromhex(text)))
+
+
+def _time_to(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%y%m%d%H%M%S")
+
+
+def _time_from(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        raise CodecError(f"time: not YYMMDDhhmmss: {text}") from None
+
+
+def _customer_to(value: str) -> str:
+    if len(value) != 10 or not value.isascii() or not value.isdigit():
+        raise CodecError(f"customer_no: must be 10 digits: {value!r}")
+    return value
+
+
+def _customer_from(text: str) -> str:
+    if not text.isdigit():
+        raise CodecError(f"customer_no: not packed BCD: {text}")
+    return text
+
+
+def _range_to(value: tuple[int, int]) -> str:
+    first, last = value
+    if not (0 <= first <= 999999 and 0 <= last <= 999999):
+        raise CodecError(f"range: {value} out of 6 digits")
+    return f"{first:06d}{last:06d}"
+
+
+def _range_from(text: str) -> tuple[int, int]:
+    if not text.isdigit():
+        raise CodecError(f"range: not packed BCD: {text}")
+    return int(text[:6]), int(text[6:])
+
+
+def _enum(cls: type[enum.IntEnum], to: Callable, frm: Callable) -> tuple[Callable, Callable]:
+    def from_wire(text: str) -> Any:
+        raw = frm(text)
+        try:
+            return cls(raw)
+        except ValueError:
+            raise CodecError(f"unknown {cls.__name__} {raw}") from None
+
+    return (lambda value: to(int(value))), from_wire
+
+
+def _grant_from(data: bytes) -> CardGrant:
+    try:
+        return CardGrant.from_bytes(data)
+    except GrantError as exc:
+        raise CodecError(f"grant: {exc}") from None
+
+
+def _text(name: str) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    limit = BY_NAME[name].size
+
+    def to_wire(value: str) -> str:
+        try:
+            size = len(value.encode("gb18030"))
+        except UnicodeEncodeError:
+            raise CodecError(f"{name}: not representable in GB18030") from None
+        if size > limit:
+            raise CodecError(f"{name}: {size} bytes, at most {limit}")
+        return value
+
+    return to_wire, str
+
+
+def _ident(value: Any) -> Any:
+    return value
+
+
+_CONVERTERS: dict[str, tuple[Callable[[Any], str], Callable[[str], Any]]] = {
+    "card_serial": (lambda b: b.hex(), bytes.fromhex),
+    "processing": _enum(Processing, *_num("processing")),
+    "amount_fen": _num("amount_fen"),
+    "time": (_time_to, _time_from),
+    "trace": _num("trace"),
+    "reading": _num("reading"),
+    "station_ref": _num("station_ref"),
+    "response": (_ident, _ident),
+    "terminal_id": (_ident, _ident),
+    "account": (_ident, _ident),
+    "name": _text("name"),
+    "address": _text("address"),
+    "payments": _hex(pack_list, lambda b: unpack_list(PaymentRecord, b)),
+    "range": (_range_to, _range_from),
+    "meter": _hex(lambda m: m.pack(), MeterInfo.unpack),
+    "password": (lambda b: b.hex(), bytes.fromhex),
+    "keys": _hex(lambda k: k.pack(), KeyBlock.unpack),
+    "amounts": _hex(pack_amounts, unpack_amounts),
+    "bills": _hex(pack_list, lambda b: unpack_list(Bill, b)),
+    "grant": _hex(lambda g: g.to_bytes(), _grant_from),
+    "status": _hex(lambda s: s.pack(), TerminalStatus.unpack),
+    "version": (_ident, _ident),
+    "command": _enum(StationCommand, lambda v: f"{v:02x}", lambda t: int(t, 16)),
+    "batch": _num("batch"),
+    "customer_no": (_customer_to, _customer_from),
+    "summary": _hex(lambda s: s.pack(), Summary.unpack),
+    "listing": _hex(pack_list, lambda b: unpack_list(ListingEntry, b)),
+}
+
+# --- messages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    """Base of all messages. ``MTI`` is the type on the wire; ``REPEAT_MTI`` marks a repeat."""
+
+    MTI: ClassVar[str] = ""
+    REPEAT_MTI: ClassVar[str | None] = None
+
+    @property
+    def key(self) -> tuple[str, int, int] | None:
+        """(terminal, batch, trace): unique for the terminal's lifetime; None if incomplete."""
+        terminal = getattr(self, "terminal_id", None)
+        batch = getattr(self, "batch", None)
+        trace = getattr(self, "trace", None)
+        if terminal is None or batch is None or trace is None:
+            return None
+        return terminal, batch, trace
+
+    @property
+    def mti(self) -> str:
+        return self.REPEAT_MTI if getattr(self, "repeat", False) and self.REPEAT_MTI else self.MTI
+
+
+@dataclass(frozen=True)
+class Response(Message):
+    response: str = "00"
+
+    @property
+    def approved(self) -> bool:
+        return self.response == "00"
+
+
+@dataclass(frozen=True)
+class SignOnRequest(Message):
+    """0800: operator login and terminal sign-on; MACed with the terminal master key."""
+
+    MTI: ClassVar[str] = "0800"
+    terminal_id: str = ""
+    trace: int = 0
+    account: str = ""
+    password: bytes = b""
+    processing: Processing = Processing.SIGN_ON
+
+
+@dataclass(frozen=True)
+class SignOnResponse(Response):
+    """0810: field 11 is the next trace the station expects; keys, batch and clock follow."""
+
+    MTI: ClassVar[str] = "0810"
+    trace: int = 0
+    batch: int | None = None
+    time: datetime | None = None
+    keys: KeyBlock | None = None
+    amounts: dict | None = None
+    name: str | None = None  # agent (collection point) name, for the idle screen
+    processing: Processing = Processing.SIGN_ON
+
+
+@dataclass(frozen=True)
+class InquiryRequest(Message):
+    MTI: ClassVar[str] = "0100"
+    processing: Processing = Processing.CUSTOMER
+    terminal_id: str = ""
+    batch: int = 0
+    trace: int = 0
+    customer_no: str | None = None
+    card_serial: bytes | None = None
+    reading: int | None = None
+    range: tuple[int, int] | None = None  # RECONCILE: YYMMDD first and last day
+
+
+@dataclass(frozen=True)
+class InquiryResponse(Response):
+    MTI: ClassVar[str] = "0110"
+    processing: Processing = Processing.CUSTOMER
+    batch: int = 0
+    trace: int = 0
+    customer_no: str | None = None
+    name: str | None = None
+    address: str | None = None
+    meter: MeterInfo | None = None
+    amounts: dict | None = None
+    bills: tuple[Bill, ...] | None = None
+    payments: tuple[PaymentRecord, ...] | None = None
+
+
+@dataclass(frozen=True)
+class FinancialRequest(Message):
+    """0200: money moves. A repeat is sent unchanged (same key); the station answers once."""
+
+    MTI: ClassVar[str] = "0200"
+    processing: Processing = Processing.BILL_PAYMENT
+    terminal_id: str = ""
+    batch: int = 0
+    trace: int = 0
+    amount_fen: int = 0
+    customer_no: str | None = None
+    card_serial: bytes | None = None
+    meter: MeterInfo | None = None  # card purchase: the count read from the card
+
+
+@dataclass(frozen=True)
+class FinancialResponse(Response):
+    MTI: ClassVar[str] = "0210"
+    processing: Processing = Processing.BILL_PAYMENT
+    batch: int = 0
+    trace: int = 0
+    station_ref: int | None = None
+    amounts: dict | None = None
+    grant: CardGrant | None = None
+
+
+@dataclass(frozen=True)
+class AdviceRequest(Message):
+    """0220 (0221 repeat): completion of a transaction, or an offline payment uploaded."""
+
+    MTI: ClassVar[str] = "0220"
+    REPEAT_MTI: ClassVar[str | None] = "0221"
+    processing: Processing = Processing.BILL_PAYMENT
+    terminal_id: str = ""
+    batch: int = 0
+    trace: int = 0
+    amount_fen: int | None = None
+    customer_no: str | None = None
+    time: datetime | None = None
+    repeat: bool = field(default=False, compare=False)
+
+
+@dataclass(frozen=True)
+class AdviceResponse(Response):
+    MTI: ClassVar[str] = "0230"
+    processing: Processing = Processing.BILL_PAYMENT
+    batch: int = 0
+    trace: int = 0
+
+
+@dataclass(frozen=True)
+class ReversalRequest(Message):
+    """0400 (0401 repeat): undo the transaction with this key, whether or not it arrived."""
+
+    MTI: ClassVar[str] = "0400"
+    REPEAT_MTI: ClassVar[str | None] = "0401"
+    processing: Processing = Processing.BILL_PAYMENT
+    terminal_id: str = ""
+    batch: int = 0
+    trace: int = 0
+    amount_fen: int = 0
+    customer_no: str | None = None
+    card_serial: bytes | None = None
+    repeat: bool = field(default=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ReversalResponse(Response):
+    MTI: ClassVar[str] = "0410"
+    processing: Processing = Processing.BILL_PAYMENT
+    batch: int = 0
+    trace: int = 0
+
+
+@dataclass(frozen=True)
+class SettlementRequest(Message):
+    """0500: the terminal's count, total and digest of the batch."""
+
+    MTI: ClassVar[str] = "0500"
+    terminal_id: str = ""
+    batch: int = 0
+    trace: int = 0
+    amount_fen: int = 0
+    summary: Summary | None = None
+    processing: Processing = Processing.SETTLEMENT
+
+
+@dataclass(frozen=True)
+class SettlementResponse(Response):
+    """0510: 00 balanced (batch closed, next batch given), 95 unbalanced (station's figures)."""
+
+    MTI: ClassVar[str] = "0510"
+    batch: int = 0
+    trace: int = 0
+    amount_fen: int | None = None
+    summary: Summary | None = None
+    processing: Processing = Processing.SETTLEMENT
+
+
+@dataclass(frozen=True)
+class DetailRequest(Message):
+    """0320: the station's view of a trace range: its digest, or its listing when small."""
+
+    MTI: ClassVar[str] = "0320"
+    processing: Processing = Processing.DETAIL_DIGEST
+    terminal_id: str = ""
+    batch: int = 0
+    trace: int = 0
+    range: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class DetailResponse(Response):
+    MTI: ClassVar[str] = "0330"
+    processing: Processing = Processing.DETAIL_DIGEST
+    batch: int = 0
+    trace: int = 0
+    range: tuple[int, int] | None = None
+    amount_fen: int | None = None
+    summary: Summary | None = None
+    listing: tuple[ListingEntry, ...] | None = None
+
+
+@dataclass(frozen=True)
+class HeartbeatRequest(Message):
+    MTI: ClassVar[str] = "0820"
+    terminal_id: str = ""
+    trace: int = 0
+    status: TerminalStatus | None = None
+    version: str | None = None
+    processing: Processing = Processing.HEARTBEAT
+
+
+@dataclass(frozen=True)
+class HeartbeatResponse(Response):
+    MTI: ClassVar[str] = "0830"
+    trace: int = 0
+    time: datetime | None = None
+    command: StationCommand = StationCommand.NONE
+    processing: Processing = Processing.HEARTBEAT
+
+
+MESSAGE_TYPES: tuple[type[Message], ...] = (
+    SignOnRequest,
+    SignOnResponse,
+    InquiryRequest,
+    InquiryResponse,
+    FinancialRequest,
+    FinancialResponse,
+    AdviceRequest,
+    AdviceResponse,
+    ReversalRequest,
+    ReversalResponse,
+    SettlementRequest,
+    SettlementResponse,
+    DetailRequest,
+    DetailResponse,
+    HeartbeatRequest,
+    HeartbeatResponse,
+)
+
+BY_MTI: dict[str, type[Message]] = {}
+for _cls in MESSAGE_TYPES:
+    BY_MTI[_cls.MTI] = _cls
+    if _cls.REPEAT_MTI:
+        BY_MTI[_cls.REPEAT_MTI] = _cls
+
+# Responses the station may send without a MAC: the terminal cannot check one it has no key
+# for. Accepting them unverified lets an attacker only make the terminal sign on again.
+UNMACED_RESPONSES = frozenset({"A0", "A1", "A3"})
+
+# --- codec --------------------------------------------------------------------------------
+
+_SPEC = iso_spec()
+
+
+def _wire_fields(cls: type[Message]) -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(cls) if f.name in BY_NAME]
+
+
+def encode(message: Message, mac_key: bytes | None) -> bytes:
+    """Encode ``message``; with a key, field 64 carries the MAC over everything before it."""
+    doc: dict[str, str] = {"t": message.mti}
+    for f in _wire_fields(type(message)):
+        value = getattr(message, f.name)
+        if value is None:
+            continue
+        to_wire = _CONVERTERS[f.name][0]
+        doc[str(BY_NAME[f.name].number)] = to_wire(value)
+    if mac_key is not None:
+        doc["64"] = "00" * MAC_SIZE
+    try:
+        raw, _ = iso8583.encode(doc, _SPEC)
+    except iso8583.EncodeError as exc:
+        raise CodecError(f"cannot encode {type(message).__name__}: {exc}") from None
+    data = bytes(raw)
+    if mac_key is not None:
+        data = data[:-MAC_SIZE] + sm4.cmac(mac_key, data[:-MAC_SIZE], MAC_SIZE)
+    return data
+
+
+def decode(data: bytes) -> Message:
+    """Decode one message (without its length prefix). Raises only ``CodecError``."""
+    try:
+        doc, _ = iso8583.decode(bytes(data), _SPEC)
+    except (iso8583.DecodeError, KeyError, ValueError, IndexError, TypeError) as exc:
+        raise CodecError(f"malformed message: {exc}") from None
+    mti = doc.get("t", "")
+    cls = BY_MTI.get(mti)
+    if cls is None:
+        raise CodecError(f"unknown message type {mti!r}")
+    allowed = {BY_NAME[f.name].number: f for f in _wire_fields(cls)}
+    values: dict[str, Any] = {}
+    for key, text in doc.items():
+        if key in ("t", "p", "h"):
+            continue
+        number = int(key)
+        if number == 64:
+            continue
+        if number not in allowed:
+            raise CodecError(f"{mti}: field {number} ({BY_NUMBER[number].name}) not allowed")
+        name = allowed[number].name
+        try:
+            values[name] = _CONVERTERS[name][1](text)
+        except (ValueError, TypeError, OverflowError) as exc:
+            if isinstance(exc, CodecError):
+                raise
+            raise CodecError(f"{mti}: field {number} ({name}): {exc}") from None
+    missing = [f.name for f in allowed.values() if f.default is not None and f.name not in values]
+    if missing:
+        raise CodecError(f"{mti}: missing {', '.join(missing)}")
+    if cls.REPEAT_MTI:
+        values["repeat"] = mti == cls.REPEAT_MTI
+    return cls(**values)
+
+
+def has_mac(data: bytes) -> bool:
+    """True when the bitmap announces field 64."""
+    return len(data) >= 10 and bool(data[9] & 0x01)
+
+
+def check_mac(data: bytes, key: bytes) -> bool:
+    """True when ``data`` ends in a MAC that ``key`` made over everything before it."""
+    if not has_mac(data) or len(data) < 10 + MAC_SIZE:
+        return False
+    return sm4.cmac(key, data[:-MAC_SIZE], MAC_SIZE) == data[-MAC_SIZE:]

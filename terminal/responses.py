@@ -1,0 +1,163 @@
+"""Response codes (field 39): what each means, and what the screen tells the operator.
+
+Texts are written for the person at the terminal: what happened, and what to do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResponseCode:
+    code: str
+    meaning: str  # for the protocol document and the log
+    zh: str  # for the screen (default language)
+    en: str
+
+
+CODES: tuple[ResponseCode, ...] = (
+    ResponseCode("00", "approved", "交易成功", "Approved"),
+    ResponseCode(
+        "12",
+        "invalid request: unknown processing code or a missing field",
+        "交易无效，请联系供电公司",
+        "Invalid request, call the utility",
+    ),
+    ResponseCode(
+        "13",
+        "invalid amount (zero, or below the minimum)",
+        "金额无效，请重新输入",
+        "Invalid amount, enter it again",
+    ),
+    ResponseCode(
+        "14",
+        "unknown customer number",
+        "户号不存在，请核对后重新输入",
+        "No such customer number, check and enter it again",
+    ),
+    ResponseCode(
+        "15",
+        "unknown card, or a card that is no longer valid (reissued)",
+        "卡片无效或已挂失补办，请使用新卡",
+        "Card not valid (reissued?), use the new card",
+    ),
+    ResponseCode(
+        "16",
+        "nothing to pay: the bills are already paid",
+        "该户无欠费，无需缴费",
+        "No arrears, nothing to pay",
+    ),
+    ResponseCode(
+        "17",
+        "not allowed for this customer's meter kind",
+        "该户电表类型不支持此业务",
+        "Not possible for this customer's meter",
+    ),
+    ResponseCode(
+        "18",
+        "card does not match the customer or its purchase count",
+        "卡片与用户不符或购电次数不符，请先做电卡诊断",
+        "Card does not match the customer, run card diagnosis first",
+    ),
+    ResponseCode(
+        "25",
+        "original transaction not found (advice for an unknown key)",
+        "原交易不存在",
+        "Original transaction not found",
+    ),
+    ResponseCode(
+        "40",
+        "declined: this transaction was already reversed",
+        "该笔交易已冲正，请退还现金",
+        "This transaction was reversed, hand the cash back",
+    ),
+    ResponseCode(
+        "51",
+        "agent's available limit is too low",
+        "代收额度不足，请先充值保证金",
+        "Agent limit too low, top up the deposit first",
+    ),
+    ResponseCode("55", "wrong password", "密码错误，请重新输入", "Wrong password, enter it again"),
+    ResponseCode(
+        "56",
+        "unknown operator account",
+        "操作员账号不存在，请核对",
+        "No such operator account, check it",
+    ),
+    ResponseCode(
+        "57",
+        "operator does not belong to this terminal's organisation",
+        "操作员不属于本代收点",
+        "Operator does not belong to this collection point",
+    ),
+    ResponseCode(
+        "58",
+        "operator account locked",
+        "操作员账号已锁定，请联系供电公司",
+        "Operator account locked, call the utility",
+    ),
+    ResponseCode(
+        "61",
+        "amount above the limit for one transaction",
+        "金额超过单笔限额",
+        "Amount above the single-transaction limit",
+    ),
+    ResponseCode(
+        "77",
+        "batch mismatch: sign on again",
+        "批次号不符，请重新签到",
+        "Batch mismatch, sign on again",
+    ),
+    ResponseCode(
+        "94",
+        "key already used for a different request: declined, nothing posted",
+        "流水号重复，交易未处理，请重新签到",
+        "Trace number reused, sign on again",
+    ),
+    ResponseCode(
+        "95",
+        "settlement totals do not balance: reconcile details",
+        "对账不平，正在核对明细",
+        "Totals do not balance, checking details",
+    ),
+    ResponseCode(
+        "96",
+        "station system error: nothing posted",
+        "主站系统故障，请稍后再试",
+        "Station error, try again later",
+    ),
+    ResponseCode(
+        "A0",
+        "MAC error: nothing posted; sign on again",
+        "报文校验错，请重新签到",
+        "Message check failed, sign on again",
+    ),
+    ResponseCode(
+        "A1",
+        "unknown terminal",
+        "终端未登记，请联系供电公司",
+        "Terminal not registered, call the utility",
+    ),
+    ResponseCode(
+        "A2",
+        "terminal locked by the station",
+        "终端已被主站锁定，请联系供电公司",
+        "Terminal locked by the station, call the utility",
+    ),
+    ResponseCode(
+        "A3", "not signed on, or keys expired: sign on again", "请重新签到", "Sign on again"
+    ),
+)
+
+BY_CODE: dict[str, ResponseCode] = {c.code: c for c in CODES}
+
+APPROVED = "00"
+
+
+def describe(code: str, locale: str = "zh_CN") -> str:
+    """Operator text for a response code; unknown codes are shown with their code."""
+    known = BY_CODE.get(code)
+    if known is None:
+        return f"主站返回未知代码 {code}" if locale == "zh_CN" else f"Station answered code {code}"
+    return known.zh if locale == "zh_CN" else known.en
