@@ -61,6 +61,18 @@ CODES: tuple[ResponseCode, ...] = (
         "Card does not match the customer, run card diagnosis first",
     ),
     ResponseCode(
+        "19",
+        "meter reading lower than the last reading",
+        "读数小于上次抄表读数，请核对",
+        "Reading below the last reading, check it",
+    ),
+    ResponseCode(
+        "20",
+        "customer already has a valid card: reissue instead of opening one",
+        "该户已开卡，卡丢失或损坏请办理补卡",
+        "Customer already has a card, reissue instead",
+    ),
+    ResponseCode(
         "25",
         "original transaction not found (advice for an unknown key)",
         "原交易不存在",

@@ -1,1 +1,60 @@
-"""Shared test fixtures."""
+"""Shared test fixtures: a reference station on loopback TCP, and a plain client for it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tests.station_client import StationClient
+
+# A fixed day for the station: statistics and billing months do not depend on when tests run.
+STATION_NOW = datetime(2026, 11, 22, 2, 30, tzinfo=UTC)
+
+
+class RunningStation:
+    """The station's production server in a background thread with its own event loop."""
+
+    def __init__(self, path: str, now: datetime = STATION_NOW) -> None:
+        from sim.station.ledger import Ledger
+        from sim.station.seed import seed_demo
+        from sim.station.server import StationServer
+        from sim.station.service import Station
+
+        self.now = now
+        self.ledger = Ledger(path)
+        seed_demo(self.ledger, date(2026, 11, 22))
+        self.station = Station(self.ledger, clock=lambda: self.now)
+        self.server = StationServer(self.station)
+        self.loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        def main() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(self.server.start())
+            started.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=main, daemon=True)
+        self.thread.start()
+        started.wait(10)
+        self.port = self.server.port
+
+    def client(self, terminal_id: str = "T0000001") -> StationClient:
+        return StationClient("127.0.0.1", self.port, terminal_id)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.ledger.close()
+
+
+@pytest.fixture
+def station(tmp_path) -> Iterator[RunningStation]:
+    running = RunningStation(str(tmp_path / "station.db"))
+    yield running
+    running.stop()

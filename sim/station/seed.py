@@ -1,0 +1,176 @@
+"""Demo data: a county's collection points, terminals, operators and about 200 customers.
+
+Deterministic for a given day, so a demo and a test see the same people. Customers are mostly
+postpaid with 1–4 unpaid months billed on the tiered tariff (earlier months paid, so the query
+shows a year); every tenth is card-prepaid (half of them with a card, half waiting for one) and
+every tenth remote-prepaid.
+
+Well-known entries used by the README, the scenarios and the tests:
+
+* terminal ``T0000001`` of agent ``A0001`` (城关镇代收点); its master key is
+  ``demo_master_key("T0000001")``;
+* operator ``100101`` with password ``123456`` at ``A0001``; ``200101`` belongs to ``A0002``;
+* customer ``0100000123`` 王秀英, postpaid with two unpaid months;
+* customer ``0100000005``, card-prepaid with card ``demo_card_serial("0100000005")``;
+  ``0100000015``, card-prepaid without a card yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import date
+
+from sim.station.ledger import Ledger
+from sim.station.service import password_hash
+from sim.station.tariff import bill_fen
+from terminal.records import MeterKind
+
+DEMO_CARD_MASTER_KEY = bytes.fromhex("47524944504f532d44454d4f2d434d4b")
+DEMO_PASSWORD = "123456"
+CUSTOMERS = 200
+
+AGENTS = (
+    ("A0001", "城关镇代收点", 3_000_000, 50_000),
+    ("A0002", "青山乡供电所", 2_000_000, 50_000),
+    ("A0003", "石门村电工", 500_000, 20_000),
+)
+TERMINALS = (("T0000001", "A0001"), ("T0000002", "A0002"), ("T0000003", "A0003"))
+OPERATORS = (("100101", "A0001"), ("100102", "A0001"), ("200101", "A0002"), ("300101", "A0003"))
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
+GIVEN = (
+    "秀英",
+    "桂英",
+    "建华",
+    "国强",
+    "志刚",
+    "玉兰",
+    "海燕",
+    "明",
+    "伟",
+    "芳",
+    "军",
+    "勇",
+    "艳",
+    "杰",
+    "磊",
+    "娟",
+    "涛",
+    "超",
+    "春梅",
+    "建国",
+    "德胜",
+    "小红",
+    "文斌",
+    "丽华",
+    "永福",
+    "金花",
+    "大山",
+    "春生",
+    "翠兰",
+    "长青",
+)
+TOWNSHIPS = ("城关镇", "青山乡", "石门镇", "龙潭乡", "白水镇")
+VILLAGES = ("石门村", "柳树村", "河湾村", "高坪村", "桃花村", "松林村", "新庄村", "马家村")
+
+
+def demo_master_key(terminal_id: str) -> bytes:
+    """The demo terminal master key of ``terminal_id`` (never use demo keys in the field)."""
+    return hashlib.sha256(f"gridpos demo TMK {terminal_id}".encode()).digest()[:16]
+
+
+def demo_card_serial(customer_no: str) -> bytes:
+    return bytes.fromhex("5a0000" + customer_no)
+
+
+def customer_no(index: int) -> str:
+    return f"01{index:08d}"
+
+
+def _months_before(today: date, count: int) -> list[int]:
+    """The ``count`` months before ``today``'s month, oldest first, as YYYYMM."""
+    months = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+        months.append(year * 100 + month)
+    return months[::-1]
+
+
+def seed_demo(ledger: Ledger, today: date) -> bool:
+    """Fill an empty ledger with the demo set; returns False if it already had data."""
+    if ledger.one("SELECT 1 FROM agents LIMIT 1"):
+        return False
+    rng = random.Random(2026)
+    with ledger.atomic() as db:
+        db.execute(
+            "INSERT INTO params VALUES ('card_master_key', ?)", (DEMO_CARD_MASTER_KEY.hex(),)
+        )
+        db.execute("INSERT INTO params VALUES ('reissue_fee_fen', '2000')")
+        db.execute("INSERT INTO params VALUES ('max_payment_fen', '500000')")
+        for agent_id, name, deposit, offline in AGENTS:
+            db.execute(
+                "INSERT INTO agents VALUES (?, ?, ?, ?, ?)",
+                (agent_id, name, deposit, deposit, offline),
+            )
+        for terminal_id, agent_id in TERMINALS:
+            db.execute(
+                "INSERT INTO terminals (terminal_id, agent_id, master_key) VALUES (?, ?, ?)",
+                (terminal_id, agent_id, demo_master_key(terminal_id).hex()),
+            )
+        for account, agent_id in OPERATORS:
+            salt = hashlib.sha256(account.encode()).hexdigest()[:16]
+            db.execute(
+                "INSERT INTO operators (account, agent_id, salt, password_hash)"
+                " VALUES (?, ?, ?, ?)",
+                (account, agent_id, salt, password_hash(salt, DEMO_PASSWORD)),
+            )
+        for index in range(1, CUSTOMERS + 1):
+            _seed_customer(db, rng, index, today)
+    return True
+
+
+def _seed_customer(db, rng: random.Random, index: int, today: date) -> None:
+    number = customer_no(index)
+    if index == 123:
+        name, address = "王秀英", "青山乡石门村三组18号"
+    else:
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        address = (
+            f"{rng.choice(TOWNSHIPS)}{rng.choice(VILLAGES)}"
+            f"{rng.randint(1, 9)}组{rng.randint(1, 60)}号"
+        )
+    kind = {5: MeterKind.CARD_PREPAID, 7: MeterKind.REMOTE_PREPAID}.get(
+        index % 10, MeterKind.POSTPAID
+    )
+    meter_no = "00" + number
+    purchase_count = rng.randint(1, 20) if kind == MeterKind.CARD_PREPAID and index % 20 == 5 else 0
+    reading = 0
+    db.execute(
+        "INSERT INTO customers (customer_no, name, address, meter_kind, meter_no,"
+        " purchase_count) VALUES (?, ?, ?, ?, ?, ?)",
+        (number, name, address, int(kind), meter_no, purchase_count),
+    )
+    if kind == MeterKind.CARD_PREPAID and index % 20 == 5:
+        db.execute(
+            "INSERT INTO cards (serial, customer_no) VALUES (?, ?)",
+            (demo_card_serial(number).hex(), number),
+        )
+    if kind != MeterKind.POSTPAID:
+        return
+    unpaid = 2 if index == 123 else rng.randint(1, 4)
+    for position, month in enumerate(_months_before(today, 12)):
+        summer_or_winter = month % 100 in (1, 2, 7, 8, 12)
+        kwh = rng.randint(60, 180) + (rng.randint(80, 300) if summer_or_winter else 0)
+        amount = bill_fen(kwh)
+        paid = amount if position < 12 - unpaid else 0
+        reading += kwh * 10
+        db.execute(
+            "INSERT INTO bills (customer_no, month, kwh, amount_fen, paid_fen)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (number, month, kwh, amount, paid),
+        )
+    db.execute("UPDATE customers SET last_reading = ? WHERE customer_no = ?", (reading, number))

@@ -1,0 +1,80 @@
+"""The station's TCP server: frames in, frames out, one connection per terminal.
+
+A connection whose stream is out of step (zero or oversized length, undecodable message) is
+closed, since nothing after that point can be trusted; the other connections go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sim.station.service import Station
+from terminal.framing import FrameDecoder, FrameError, frame
+
+log = logging.getLogger("gridpos.station")
+
+READ_SIZE = 4096
+IDLE_TIMEOUT_S = 900  # a terminal's connection with no traffic for this long is dropped
+
+
+class StationServer:
+    def __init__(self, station: Station, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.station = station
+        self.host = host
+        self.port = port
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def connections(self) -> int:
+        return len(self._tasks)
+
+    async def start(self) -> int:
+        """Listen; returns the port (useful when 0 asked for a free one)."""
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def serve_forever(self) -> None:
+        assert self._server is not None
+        async with self._server:
+            await self._server.serve_forever()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        log.info("connection from %s", peer)
+        decoder = FrameDecoder()
+        try:
+            while True:
+                data = await asyncio.wait_for(reader.read(READ_SIZE), IDLE_TIMEOUT_S)
+                if not data:
+                    break
+                for payload in decoder.feed(data):
+                    answer = self.station.handle(payload)
+                    if answer is None:
+                        return
+                    writer.write(frame(answer))
+                await writer.drain()
+        except FrameError as exc:
+            log.warning("%s: %s; closing connection", peer, exc)
+        except (TimeoutError, ConnectionError) as exc:
+            log.info("%s: connection ended: %r", peer, exc)
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                await writer.wait_closed()
+            self._tasks.discard(task)
+            log.info("connection from %s closed", peer)
