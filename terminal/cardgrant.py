@@ -13,8 +13,9 @@ Record layout (36 bytes, big-endian integers, numbers as packed BCD)::
     serial      8   card serial the grant is for (binary)
     customer_no 5   户号, 10 digits BCD
     meter_no    6   meter number, 12 digits BCD
-    count       2   purchase count after this grant (open: 0, reissue: the count carried over)
-    amount_fen  4   credit this grant adds (0 for open and reissue)
+    count       2   purchase count after this grant (open: 1 with a first purchase, else 0;
+                    reissue: the count carried over from the old card)
+    amount_fen  4   credit this grant adds (open: the first purchase, may be 0; reissue: 0)
     reserved    6   zero
     mac         4   SM4-CMAC(card key, the 32 bytes above), leftmost 4 bytes
 """

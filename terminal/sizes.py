@@ -170,6 +170,43 @@ def payment_bytes() -> dict[str, int]:
     return parts
 
 
+_ENCODING = {
+    "num": "packed BCD",
+    "bin": "binary",
+    "ascii": "ASCII",
+    "text": "GB18030",
+}
+
+
+def field_table() -> str:
+    """The field table of docs/protocol.md, from ``terminal.wirespec``."""
+    from terminal.wirespec import FIELDS
+
+    lines = ["| field | name | encoding | bytes | meaning |", "|---:|---|---|---|---|"]
+    for f in FIELDS:
+        size = f"1 + up to {f.size}" if f.var else str(f.size)
+        lines.append(f"| {f.number} | {f.name} | {_ENCODING[f.kind]} | {size} | {f.meaning} |")
+    return "\n".join(lines)
+
+
+def message_table() -> str:
+    """Which fields each message carries: M mandatory, C conditional (see the text)."""
+    import dataclasses
+
+    from terminal.wirespec import BY_NAME
+
+    lines = ["| MTI | message | fields (M mandatory, C conditional) |", "|---|---|---|"]
+    for cls in m.MESSAGE_TYPES:
+        parts = []
+        wire = [f for f in dataclasses.fields(cls) if f.name in BY_NAME]
+        for f in sorted(wire, key=lambda f: BY_NAME[f.name].number):
+            flag = "C" if f.default is None else "M"
+            parts.append(f"{BY_NAME[f.name].number} {f.name} {flag}")
+        mti = cls.MTI + (f"/{cls.REPEAT_MTI}" if cls.REPEAT_MTI else "")
+        lines.append(f"| {mti} | {cls.__name__} | {', '.join(parts)}, 64 mac |")
+    return "\n".join(lines)
+
+
 def markdown() -> str:
     lines = ["| message | bytes |", "|---|---:|"]
     lines += [f"| {label} | {size} |" for label, size in measure()]
@@ -184,10 +221,10 @@ def markdown() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m terminal.sizes", description=__doc__)
-    parser.add_argument("--markdown", action="store_true", help="print the table for the docs")
+    parser.add_argument("--markdown", action="store_true", help="print the tables for the docs")
     args = parser.parse_args(argv)
     if args.markdown:
-        print(markdown())
+        print(field_table(), message_table(), markdown(), sep="\n\n")
         return 0
     for label, size in measure():
         print(f"{label:<28} {size:>4} bytes")

@@ -282,3 +282,19 @@ def test_bill_and_payment_records_round_trip():
     assert PaymentRecord.unpack(payment.pack()) == payment
     meter = MeterInfo(MeterKind.CARD_PREPAID, "000012345678", 3)
     assert MeterInfo.unpack(meter.pack()) == meter
+
+
+def test_protocol_document_shows_the_tables_the_code_generates():
+    from pathlib import Path
+
+    from terminal import sizes
+
+    doc = Path(__file__).resolve().parent.parent.joinpath("docs", "protocol.md").read_text()
+    for block in (sizes.field_table(), sizes.message_table(), sizes.markdown()):
+        assert block in doc
+
+
+def test_a_cash_payment_stays_within_the_byte_budget():
+    from terminal import sizes
+
+    assert sizes.payment_bytes()["total"] <= 400
