@@ -1,0 +1,128 @@
+"""Printing Chinese lines on an ESC/POS thermal printer, and asking it for paper.
+
+python-escpos owns the connection (``Serial`` for a serial port, ``File`` for a USB printer
+device node or a plain file) and the generic commands (cut); the Chinese text goes as GB18030
+bytes inside an explicit Chinese-mode bracket (FS & … FS .) because python-escpos's own text
+encoding does not produce GB18030.
+
+Paper status is DLE EOT 4 with a real timeout: no reply within it is *no reply* (printer off
+or unplugged), which is a different message to the operator from *no paper*.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from dataclasses import dataclass
+
+log = logging.getLogger("gridpos.printer")
+
+CHINESE_ON = b"\x1c\x26"  # FS &
+CHINESE_OFF = b"\x1c\x2e"  # FS .
+INIT = b"\x1b\x40"  # ESC @
+PAPER_STATUS = b"\x10\x04\x04"  # DLE EOT 4: roll paper sensor status
+PAPER_OUT_BITS = 0x60  # bits 5-6: paper end
+NEAR_END_BITS = 0x0C  # bits 2-3: paper near end
+
+
+class Paper(enum.Enum):
+    OK = "ok"
+    NEAR_END = "near_end"
+    OUT = "out"
+    NO_REPLY = "no_reply"
+    UNKNOWN = "unknown"  # a connection that cannot answer (a file)
+
+
+@dataclass(frozen=True)
+class PrintResult:
+    ok: bool
+    reason: str = ""  # plain words when not ok
+
+
+class EscPosPrinter:
+    def __init__(
+        self,
+        connection: str,
+        device: str,
+        baudrate: int = 9600,
+        status_timeout: float = 1.0,
+    ) -> None:
+        self.connection = connection
+        self.device = device
+        self.baudrate = baudrate
+        self.status_timeout = status_timeout
+        self._printer = None
+
+    def _open(self):
+        if self._printer is None:
+            from escpos import printer
+
+            if self.connection == "serial":
+                self._printer = printer.Serial(
+                    devfile=self.device,
+                    baudrate=self.baudrate,
+                    timeout=self.status_timeout,
+                    dsrdtr=False,
+                )
+            else:
+                self._printer = printer.File(devfile=self.device)
+            self._printer.open()
+        return self._printer
+
+    def close(self) -> None:
+        if self._printer is not None:
+            try:
+                self._printer.close()
+            except Exception:  # closing a printer that is gone must not stop the program
+                log.debug("printer close failed", exc_info=True)
+            self._printer = None
+
+    def paper(self) -> Paper:
+        if self.connection != "serial":
+            return Paper.UNKNOWN
+        try:
+            port = self._open().device
+            port.reset_input_buffer()
+            port.write(PAPER_STATUS)
+            port.flush()
+            deadline = time.monotonic() + self.status_timeout
+            reply = b""
+            while not reply and time.monotonic() < deadline:
+                reply = port.read(1)
+        except Exception as exc:  # serial errors of every kind: the printer is not answering
+            log.warning("printer status failed: %s", exc)
+            self.close()
+            return Paper.NO_REPLY
+        if not reply:
+            return Paper.NO_REPLY
+        if reply[0] & PAPER_OUT_BITS:
+            return Paper.OUT
+        if reply[0] & NEAR_END_BITS:
+            return Paper.NEAR_END
+        return Paper.OK
+
+    def print_lines(self, lines: list[str], cut: bool = True) -> PrintResult:
+        """Print; not ok when the paper is out before or after, or the printer is gone."""
+        before = self.paper()
+        if before is Paper.OUT:
+            return PrintResult(False, "printer_no_paper")
+        if before is Paper.NO_REPLY:
+            return PrintResult(False, "printer_no_reply")
+        try:
+            device = self._open()
+            body = "\n".join(lines).replace("\u00a5", "\uffe5") + "\n"
+            device._raw(INIT + CHINESE_ON + body.encode("gb18030") + CHINESE_OFF)
+            device._raw(b"\n\n\n")
+            if cut:
+                device.cut()
+        except Exception as exc:  # device errors of every kind end as "not printed"
+            log.warning("printing failed: %s", exc)
+            self.close()
+            return PrintResult(False, "printer_no_reply")
+        after = self.paper()
+        if after is Paper.OUT:
+            return PrintResult(False, "printer_paper_ran_out")
+        if after is Paper.NO_REPLY:
+            return PrintResult(False, "printer_no_reply")
+        return PrintResult(True)

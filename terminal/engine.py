@@ -1,0 +1,350 @@
+"""The transaction engine: events in, commands out, no I/O (DESIGN.md principle 5).
+
+A transaction is an ``Order`` (what the operator confirmed) plus the journal's view of it. Each
+``step`` takes the view and one event and returns the commands to carry out, in order; an
+``Append`` always comes before the effect it announces, so a crash between any two commands
+leaves the journal saying what may have happened. The shell (``terminal.session``) carries the
+commands out and feeds the results back as events.
+
+The same request (same key, same fields) is what a repeat sends; it is rebuilt from the order
+in the journal, so it is byte-identical after a restart too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from terminal import messages as m
+from terminal.cardgrant import CardGrant
+from terminal.lifecycle import State
+from terminal.records import Amount, MeterInfo, MeterKind
+
+CARD_KINDS = frozenset(
+    {m.Processing.CARD_PURCHASE, m.Processing.CARD_REISSUE, m.Processing.CARD_OPEN}
+)
+
+
+# --- what the operator confirmed ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Order:
+    """Everything needed to send, repeat, reverse and print one transaction."""
+
+    processing: m.Processing
+    terminal_id: str
+    batch: int
+    trace: int
+    amount_fen: int  # what the station is asked to post
+    customer_no: str | None = None
+    cash_fen: int = 0  # what the operator took in hand (change = cash - amount)
+    card_serial: str | None = None  # hex
+    meter: dict[str, Any] | None = None  # kind, meter_no, purchase_count read from the card
+    name: str = ""
+    address: str = ""
+    due_fen: int = 0  # what was due when the operator confirmed, for the receipt
+    bills: list[list[int]] = field(default_factory=list)  # [month, kwh, due_fen] paid now
+    operator: str = ""
+
+    @property
+    def txn(self) -> str:
+        return txn_key(self.terminal_id, self.batch, self.trace)
+
+    def to_payload(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["processing"] = int(self.processing)
+        return data
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Order:
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["processing"] = m.Processing(values["processing"])
+        return cls(**values)
+
+    def request(self) -> m.FinancialRequest:
+        meter = None
+        if self.meter is not None:
+            meter = MeterInfo(
+                MeterKind(self.meter["kind"]), self.meter["meter_no"], self.meter["purchase_count"]
+            )
+        return m.FinancialRequest(
+            processing=self.processing,
+            terminal_id=self.terminal_id,
+            batch=self.batch,
+            trace=self.trace,
+            amount_fen=self.amount_fen,
+            customer_no=self.customer_no,
+            card_serial=bytes.fromhex(self.card_serial) if self.card_serial else None,
+            meter=meter,
+        )
+
+    def reversal(self, repeat: bool) -> m.ReversalRequest:
+        return m.ReversalRequest(
+            processing=self.processing,
+            terminal_id=self.terminal_id,
+            batch=self.batch,
+            trace=self.trace,
+            amount_fen=self.amount_fen,
+            customer_no=self.customer_no,
+            card_serial=bytes.fromhex(self.card_serial) if self.card_serial else None,
+            repeat=repeat,
+        )
+
+    def completion(self, repeat: bool) -> m.AdviceRequest:
+        return m.AdviceRequest(
+            processing=self.processing,
+            terminal_id=self.terminal_id,
+            batch=self.batch,
+            trace=self.trace,
+            amount_fen=self.amount_fen,
+            customer_no=self.customer_no,
+            repeat=repeat,
+        )
+
+
+def txn_key(terminal_id: str, batch: int, trace: int) -> str:
+    return f"{terminal_id}/{batch:03d}/{trace:06d}"
+
+
+# --- the journal's view of one transaction -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    order: Order
+    state: State
+    sends: int = 0  # how many times the request went out
+    approval: dict[str, Any] | None = None  # payload of the ``approved`` entry
+
+    @property
+    def grant(self) -> CardGrant | None:
+        if not self.approval or not self.approval.get("grant"):
+            return None
+        return CardGrant.from_bytes(bytes.fromhex(self.approval["grant"]))
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Append:
+    """Write this journal entry before anything after it is carried out."""
+
+    event: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Send:
+    """Put the request on the wire and feed back ``Answered`` or ``NoAnswer``."""
+
+    message: m.Message
+
+
+@dataclass(frozen=True)
+class WriteCard:
+    """Write the grant onto the card, read it back, feed back ``CardDone``."""
+
+    grant: CardGrant
+
+
+@dataclass(frozen=True)
+class CheckCard:
+    """After a restart: read the card's purchase count to learn whether the write happened."""
+
+    grant: CardGrant
+
+
+@dataclass(frozen=True)
+class Print:
+    """Print the receipt and feed back ``Printed``."""
+
+    reprint: bool = False
+
+
+@dataclass(frozen=True)
+class AskOperator:
+    """No answer after every repeat: wait again, or give up and hand the cash back."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The operator's part is over; ``outcome`` is a lifecycle state, ``code`` the station's."""
+
+    outcome: State
+    code: str = ""
+    message: str = ""
+
+
+Command = Append | Send | WriteCard | CheckCard | Print | AskOperator | Finished
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answered:
+    response: m.Response
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    reason: str
+
+
+@dataclass(frozen=True)
+class OperatorChoice:
+    wait_again: bool
+
+
+@dataclass(frozen=True)
+class CardDone:
+    written: bool | None  # None: the card was pulled, the outcome is not known yet
+
+
+@dataclass(frozen=True)
+class Printed:
+    ok: bool
+    reason: str = ""
+
+
+Event = Answered | NoAnswer | OperatorChoice | CardDone | Printed
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+
+def start(order: Order) -> list[Command]:
+    """The operator confirmed: journal the order, then send it."""
+    return [
+        Append("created", order.to_payload()),
+        Append("sent", {"attempt": 1}),
+        Send(order.request()),
+    ]
+
+
+def step(view: View, event: Event, repeats: int = 2) -> list[Command]:
+    """Commands that follow ``event`` for a transaction in ``view``'s state."""
+    state = view.state
+    if isinstance(event, Answered) and state is State.SENT:
+        return _answered(view, event.response)
+    if isinstance(event, NoAnswer) and state is State.SENT:
+        commands: list[Command] = [Append("unknown", {"reason": event.reason})]
+        if view.sends <= repeats:
+            return [*commands, *_resend(view)]
+        return [*commands, AskOperator(event.reason)]
+    if isinstance(event, OperatorChoice) and state is State.UNKNOWN:
+        if event.wait_again:
+            return _resend(view)
+        return [
+            Append("reversal_queued", {"why": "operator gave up waiting"}),
+            Finished(State.REVERSAL_QUEUED, message="reversal_hand_back_cash"),
+        ]
+    if isinstance(event, CardDone) and state is State.CARD_WRITING:
+        if event.written is None:
+            return [Finished(State.CARD_WRITING, message="card_pulled_reinsert")]
+        if event.written:
+            return [Append("card_written"), Append("printing"), Print()]
+        return [
+            Append("card_write_failed"),
+            Append("reversal_queued", {"why": "card not written"}),
+            Finished(State.REVERSAL_QUEUED, message="card_not_written_hand_back_cash"),
+        ]
+    if isinstance(event, Printed) and state is State.PRINTING:
+        return [
+            Append("printed", {"ok": event.ok, "reason": event.reason}),
+            Finished(State.APPROVED, "00", "" if event.ok else "receipt_not_printed"),
+        ]
+    raise ValueError(f"{type(event).__name__} does not apply in state {state.value}")
+
+
+def _resend(view: View) -> list[Command]:
+    return [Append("sent", {"attempt": view.sends + 1}), Send(view.order.request())]
+
+
+def _answered(view: View, response: m.Response) -> list[Command]:
+    if not response.approved:
+        return [
+            Append("declined", {"code": response.response}),
+            Finished(State.DECLINED, response.response),
+        ]
+    payload: dict[str, Any] = {
+        "code": response.response,
+        "station_ref": getattr(response, "station_ref", None),
+        "amounts": {
+            Amount(k).name: v for k, v in (getattr(response, "amounts", None) or {}).items()
+        },
+    }
+    grant = getattr(response, "grant", None)
+    if grant is not None:
+        payload["grant"] = grant.to_bytes().hex()
+    if view.order.processing in CARD_KINDS:
+        if grant is None:
+            # Approved but nothing to write: the station broke the protocol. Undo it.
+            return [
+                Append("approved", payload),
+                Append("card_writing", {"grant": None}),
+                Append("card_write_failed", {"why": "approval without a grant"}),
+                Append("reversal_queued", {"why": "approval without a grant"}),
+                Finished(State.REVERSAL_QUEUED, message="card_not_written_hand_back_cash"),
+            ]
+        return [Append("approved", payload), Append("card_writing"), WriteCard(grant)]
+    return [Append("approved", payload), Append("printing"), Print()]
+
+
+def recover(view: View) -> list[Command]:
+    """After a restart: carry a transaction that is not final on from where it stopped."""
+    state = view.state
+    if state is State.CREATED:
+        return [Append("cancelled", {"why": "never sent"})]
+    if state is State.SENT:
+        return [Append("unknown", {"reason": "restarted while waiting"}), *_resend(view)]
+    if state is State.UNKNOWN:
+        return _resend(view)
+    if state is State.APPROVED:
+        grant = view.grant
+        if view.order.processing in CARD_KINDS and grant is not None:
+            return [Append("card_writing"), WriteCard(grant)]
+        return [Append("printing"), Print()]
+    if state is State.CARD_WRITING:
+        grant = view.grant
+        if grant is None:
+            return [
+                Append("card_write_failed", {"why": "no grant"}),
+                Append("reversal_queued", {"why": "card not written"}),
+            ]
+        return [CheckCard(grant)]
+    if state is State.CARD_WRITE_FAILED:
+        return [Append("reversal_queued", {"why": "card not written"})]
+    if state is State.CARD_WRITTEN:
+        return [Append("printing"), Print()]
+    if state is State.PRINTING:
+        # The printer may have stopped anywhere: mark it unprinted, offer a reprint.
+        return [Append("printed", {"ok": False, "reason": "restarted while printing"})]
+    return []  # PRINTED, REVERSAL_QUEUED, OFFLINE: the outbox delivers; final states: nothing
+
+
+def view_from(entries: list[Any]) -> View | None:
+    """Fold one transaction's journal entries (``.event``, ``.payload``) into its view."""
+    from terminal.lifecycle import next_state
+
+    order = None
+    state = State.NEW
+    sends = 0
+    approval = None
+    for entry in entries:
+        state = next_state(state, entry.event)
+        if entry.event in ("created", "offline", "adopted"):
+            order = Order.from_payload(entry.payload)
+        elif entry.event == "sent":
+            sends += 1
+        elif entry.event == "approved":
+            approval = entry.payload
+    if order is None:
+        return None
+    return View(order, state, sends, approval)
