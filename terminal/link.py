@@ -87,12 +87,13 @@ class StationLink:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                await self.close()
                 raise LinkTimeout(f"no answer within {self.response_timeout:g} s")
             try:
                 chunk = await transport.receive(4096, remaining)
-            except LinkTimeout:
-                raise
             except LinkError:
+                # Timed out or broken: a connection that lost an answer is not trusted again;
+                # the repeat goes on a fresh one.
                 await self.close()
                 raise
             self.bytes_received += len(chunk)

@@ -168,9 +168,17 @@ class Terminal:
         return self.mac_key
 
     async def request(self, message: m.Message) -> m.Response:
-        """A non-financial exchange (inquiry, detail, heartbeat) with the working key."""
+        """A non-financial exchange (inquiry, detail, settlement, heartbeat).
+
+        These are safe to repeat (same key, stored answer), so a connection that turns out to
+        be dead — GPRS operators drop idle connections silently — is retried once, fresh.
+        """
         key = self._require_sign_on()
-        reply = await self.link.exchange(message, key)
+        try:
+            reply = await self.link.exchange(message, key)
+        except LinkError as exc:
+            log.info("%s failed (%s); once more on a new connection", message.mti, exc)
+            reply = await self.link.exchange(message, key)
         if reply.response in ("A0", "A3", "77"):
             self.mac_key = None  # the station wants a fresh sign-on
         return reply

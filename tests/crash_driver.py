@@ -1,0 +1,108 @@
+"""A terminal process for the crash tests: run one flow, dying by SIGKILL at a chosen append.
+
+    python -m tests.crash_driver --port P --dir D --flow bill --kill after:3
+    python -m tests.crash_driver --port P --dir D --recover
+
+``--kill after:K`` kills the process right after the flow's K-th journal append is on disk;
+``before:K`` kills it just before the K-th append is written — after the effect the previous
+entry announced (a request sent, a receipt printed) has happened. Sign-on entries do not count.
+The production terminal runs unchanged; only ``Journal.append`` is wrapped, in this test process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from offline_queue.journal import Journal
+from terminal import messages as m
+from tests.terminal_kit import WANG, bill_order, make_terminal
+
+FLOWS = ("bill", "prepay", "settle")
+
+
+COUNT = {"n": 0}
+
+
+def arm(kill: str | None) -> None:
+    """Count the flow's appends from here on, and kill at the chosen one."""
+    when, number = kill.split(":") if kill else ("never", "0")
+    target = int(number)
+    original = Journal.append
+    count = COUNT
+
+    def append(self, txn, event, payload=None):
+        if txn == "-" and event == "signed_on":
+            return original(self, txn, event, payload)
+        count["n"] += 1
+        if when == "before" and count["n"] == target:
+            os.kill(os.getpid(), signal.SIGKILL)
+        entry = original(self, txn, event, payload)
+        if when == "after" and count["n"] == target:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return entry
+
+    Journal.append = append
+
+
+async def flow(args) -> dict:
+    t = make_terminal(Path(args.dir), args.port)
+    await t.sign_on("100101", "123456")
+    if args.flow == "bill":
+        order = await bill_order(t, WANG, extra_fen=76)
+        arm(args.kill)
+        await t.run(order)
+        await t.drain_outbox()
+    elif args.flow == "prepay":
+        arm(args.kill)
+        await t.run(t.order(m.Processing.PREPAYMENT, 5000, customer_no=WANG, cash_fen=5000))
+        await t.drain_outbox()
+    elif args.flow == "settle":
+        await t.run(await bill_order(t, WANG))
+        await t.drain_outbox()
+        arm(args.kill)
+        await t.settle()
+    await t.link.close()
+    return {"appends": COUNT["n"], "batch": t.batch}
+
+
+async def recover(args) -> dict:
+    t = make_terminal(Path(args.dir), args.port)
+    await t.sign_on("100101", "123456")
+    results = await t.recover()
+    drained = await t.drain_outbox()
+    settled = None
+    if args.settle:
+        outcome = await t.settle()
+        settled = {"balanced": outcome.balanced, "differences": outcome.differences}
+    await t.link.close()
+    return {
+        "recovered": [(txn, finished.outcome.value) for txn, finished in results],
+        "remaining": drained.remaining,
+        "open": t.journal.open_transactions(),
+        "verify": t.journal.verify().ok,
+        "settled": settled,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--flow", choices=FLOWS)
+    parser.add_argument("--kill")
+    parser.add_argument("--recover", action="store_true")
+    parser.add_argument("--settle", action="store_true")
+    args = parser.parse_args()
+    result = asyncio.run(recover(args) if args.recover else flow(args))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
