@@ -65,12 +65,14 @@ def canonical(seq: int, txn: str, event: str, payload: dict[str, Any], time: str
     return f"{seq}\x1f{txn}\x1f{event}\x1f{text}\x1f{time}".encode()
 
 
-def load_or_create_key(path: str | Path) -> bytes:
+def load_or_create_key(path: str | Path, create: bool = True) -> bytes:
     """The journal key: 32 random bytes in hex, created with mode 0600 at first start."""
     path = Path(path)
     try:
         text = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
+        if not create:
+            raise JournalError(f"{path}: journal key file not found") from None
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -91,9 +93,13 @@ def load_or_create_key(path: str | Path) -> bytes:
 
 
 class Journal:
-    def __init__(self, path: str | Path, key_file: str | Path) -> None:
+    def __init__(self, path: str | Path, key_file: str | Path, create: bool = True) -> None:
+        """Open the journal, creating it and its key at first start unless ``create`` is False
+        (the audit commands must never create an empty journal where one is missing)."""
         self.path = Path(path)
-        self.key = load_or_create_key(key_file)
+        if not create and not self.path.exists():
+            raise JournalError(f"{self.path}: journal not found")
+        self.key = load_or_create_key(key_file, create)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite_utils.Database(str(self.path))

@@ -297,6 +297,25 @@ def _answered(view: View, response: m.Response) -> list[Command]:
     return [Append("approved", payload), Append("printing"), Print()]
 
 
+CANCELLABLE = frozenset({m.Processing.BILL_PAYMENT, m.Processing.PREPAYMENT})
+
+
+def cancel(view: View, batch: int) -> list[Command]:
+    """The operator cancels (撤销) an approved payment of the open batch: reverse it.
+
+    Card transactions cannot be cancelled — the credit is on the card — and neither can a
+    payment of a settled batch.
+    """
+    if view.order.processing not in CANCELLABLE:
+        return [Finished(view.state, message="cancel_not_possible_card")]
+    if view.order.batch != batch or view.state not in (State.PRINTED, State.COMPLETED):
+        return [Finished(view.state, message="cancel_not_possible")]
+    return [
+        Append("reversal_queued", {"why": "cancelled by the operator"}),
+        Finished(State.REVERSAL_QUEUED, message="cancelled_hand_back_cash"),
+    ]
+
+
 def recover(view: View) -> list[Command]:
     """After a restart: carry a transaction that is not final on from where it stopped."""
     state = view.state

@@ -65,8 +65,10 @@ TRANSITIONS: dict[tuple[State, str], State] = {
     (S.PRINTED, "printed"): S.PRINTED,
     (S.PRINTED, "delivering"): S.PRINTED,  # first send of the completion advice
     (S.PRINTED, "completed"): S.COMPLETED,
+    (S.PRINTED, "reversal_queued"): S.REVERSAL_QUEUED,  # cancelled by the operator (撤销)
     (S.COMPLETED, "printing"): S.COMPLETED,  # reprint
     (S.COMPLETED, "printed"): S.COMPLETED,
+    (S.COMPLETED, "reversal_queued"): S.REVERSAL_QUEUED,  # cancelled by the operator (撤销)
     (S.REVERSAL_QUEUED, "delivering"): S.REVERSAL_QUEUED,  # first send of the reversal
     (S.REVERSAL_QUEUED, "reversed"): S.REVERSED,
     (S.OFFLINE, "delivering"): S.OFFLINE,
@@ -75,6 +77,8 @@ TRANSITIONS: dict[tuple[State, str], State] = {
     (S.OFFLINE, "completed"): S.COMPLETED,
 }
 
+# Nothing more is owed to anyone. (A completed payment can still be cancelled by the operator
+# within its batch, which opens it again until the reversal is delivered.)
 FINAL = frozenset({S.DECLINED, S.COMPLETED, S.REVERSED, S.CANCELLED, S.ADOPTED})
 
 # States in which the station has (or will have, once the outbox delivers) the money posted.

@@ -8,6 +8,7 @@ receipt) into the engine's events. It holds nothing that matters only in memory:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from terminal.lifecycle import FINAL, POSTED, SYSTEM, State
 from terminal.link import StationLink
 from terminal.receipt import Receipt, ReceiptLine, receipt_lines
 from terminal.records import Amount, TxnKind
+from terminal.responses import describe
 
 log = logging.getLogger("gridpos.terminal")
 
@@ -124,6 +126,9 @@ class Terminal:
         self.operator = ""
         self.limits: dict[Amount, int] = {}
         self.last_receipt: Receipt | None = None
+        self.delivery_failures: dict[str, int] = {}
+        self.delivery_problem = ""
+        self._nudged = asyncio.Event()
 
     # --- sign-on and inquiries --------------------------------------------------------------
 
@@ -277,6 +282,13 @@ class Terminal:
             return None
         return count >= grant.count
 
+    async def cancel(self, txn: str) -> e.Finished:
+        """Cancel (撤销) an approved payment of the open batch; the outbox sends the reversal."""
+        view = self.view(txn)
+        if view is None:
+            return e.Finished(State.NEW, message="cancel_not_possible")
+        return await self._execute(txn, e.cancel(view, self.batch))
+
     # --- receipts ---------------------------------------------------------------------------
 
     def receipt(self, view: e.View, reprint: bool = False) -> Receipt:
@@ -354,6 +366,50 @@ class Terminal:
     def pending(self) -> list[outbox.Item]:
         return outbox.pending(self.journal)
 
+    def outbox_status(self, locale: str = "zh_CN") -> list[str]:
+        """What is still owed, in plain words, with how often delivery has failed."""
+        lines = []
+        for item in outbox.pending(self.journal):
+            line = item.describe(locale)
+            failures = self.delivery_failures.get(item.txn, 0)
+            if failures:
+                line += (
+                    f"（已尝试{failures}次：{self.delivery_problem}）"
+                    if locale == "zh_CN"
+                    else f" ({failures} failed tries: {self.delivery_problem})"
+                )
+            lines.append(line)
+        return lines
+
+    async def keep_delivering(
+        self, stop, first_s: float = 5.0, max_s: float = 600.0, idle_s: float = 300.0
+    ) -> None:
+        """Background delivery: drain, and on failure wait first_s, doubling up to max_s.
+
+        Never gives up and never drops an item; a newly owed item or ``nudge()`` wakes it.
+        """
+        wait = first_s
+        while not stop.is_set():
+            result = await self.drain_outbox()
+            if result.remaining == 0:
+                wait = first_s
+                timeout = idle_s
+            else:
+                timeout = wait
+                wait = min(wait * 2, max_s)
+            self._nudged.clear()
+            stopping = asyncio.ensure_future(stop.wait())
+            nudged = asyncio.ensure_future(self._nudged.wait())
+            await asyncio.wait(
+                {stopping, nudged}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            for future in (stopping, nudged):
+                future.cancel()
+
+    def nudge(self) -> None:
+        """Something new is owed (or the link came back): deliver now."""
+        self._nudged.set()
+
     async def drain_outbox(self) -> DrainResult:
         """Deliver owed messages strictly in order; stop at the first that cannot go."""
         result = DrainResult()
@@ -366,17 +422,20 @@ class Terminal:
             try:
                 reply = await self.link.exchange(item.message(), self._require_sign_on())
             except LinkError as exc:
-                result.problem = f"link: {exc}"
-                break
-            if reply.approved:
-                self.journal.append(
-                    item.txn, outbox.DONE_EVENT[item.kind], {"code": reply.response}
-                )
-                result.delivered += 1
-                continue
-            if reply.response in ("A0", "A3", "77"):
-                self.mac_key = None
-            result.problem = f"station answered {reply.response}"
+                result.problem = str(exc)
+            else:
+                if reply.approved:
+                    self.journal.append(
+                        item.txn, outbox.DONE_EVENT[item.kind], {"code": reply.response}
+                    )
+                    self.delivery_failures.pop(item.txn, None)
+                    result.delivered += 1
+                    continue
+                if reply.response in ("A0", "A3", "77"):
+                    self.mac_key = None
+                result.problem = describe(reply.response)
+            self.delivery_failures[item.txn] = self.delivery_failures.get(item.txn, 0) + 1
+            self.delivery_problem = result.problem
             break
         result.remaining = len(outbox.pending(self.journal))
         return result
