@@ -221,3 +221,10 @@ def test_cli_verify_show_export(journal, tmp_path):
         "journal", "verify", "--db", str(tmp_path / "none.db"), "--key", str(tmp_path / "j.key")
     )
     assert missing.returncode == 2 and "journal not found" in missing.stderr
+
+
+def test_journal_document_shows_the_lifecycle_table():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parent.parent.joinpath("docs", "journal.md").read_text()
+    assert mermaid() in doc
