@@ -104,6 +104,7 @@ class JournalConfig:
 @dataclass(frozen=True)
 class KeysConfig:
     master_key_file: str = _rule(pattern=r"\S+")
+    card_access_key_file: str = _rule(pattern=r"\S+")
 
 
 @dataclass(frozen=True)

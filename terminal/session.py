@@ -56,7 +56,7 @@ class ReceiptPrinter(Protocol):
 class CardWriter(Protocol):
     async def write_grant(self, grant: CardGrant) -> bool | None: ...
 
-    async def purchase_count(self, serial: bytes) -> int | None: ...
+    async def carries(self, grant: CardGrant) -> bool | None: ...
 
 
 class NotSignedOn(Exception):
@@ -274,20 +274,17 @@ class Terminal:
         raise TypeError(f"unknown command {command!r}")
 
     async def _card_carries(self, grant: CardGrant) -> bool | None:
-        """Whether the card holds the grant, from its purchase count (None: no card)."""
+        """Whether the card holds the grant (None: the card is not in the reader)."""
         if self.card is None:
             return None
-        count = await self.card.purchase_count(grant.serial)
-        if count is None:
-            return None
-        return count >= grant.count
+        return await self.card.carries(grant)
 
-    async def cancel(self, txn: str) -> e.Finished:
-        """Cancel (撤销) an approved payment of the open batch; the outbox sends the reversal."""
+    async def resolve_card(self, txn: str) -> e.Finished:
+        """The card pulled mid-write is back: learn from it whether the write happened."""
         view = self.view(txn)
-        if view is None:
-            return e.Finished(State.NEW, message="cancel_not_possible")
-        return await self._execute(txn, e.cancel(view, self.batch))
+        if view is None or view.state is not State.CARD_WRITING or view.grant is None:
+            return e.Finished(view.state if view else State.NEW)
+        return await self._execute(txn, [e.CheckCard(view.grant)])
 
     # --- receipts ---------------------------------------------------------------------------
 

@@ -58,3 +58,25 @@ def station(tmp_path) -> Iterator[RunningStation]:
     running = RunningStation(str(tmp_path / "station.db"))
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def pcscd():
+    """pcscd with the vpcd virtual reader (skips, saying why, when it cannot run here)."""
+    from tests.card_kit import start_pcscd
+
+    proc = start_pcscd()
+    yield
+    if proc is not None:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def card_slot(pcscd):
+    """The first vpcd slot, empty at the start and at the end of the test."""
+    from sim.card.vpcd import VpcdSlot
+
+    slot = VpcdSlot()
+    yield slot
+    slot.remove()

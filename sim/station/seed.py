@@ -27,6 +27,8 @@ from sim.station.tariff import bill_fen
 from terminal.records import MeterKind
 
 DEMO_CARD_MASTER_KEY = bytes.fromhex("47524944504f532d44454d4f2d434d4b")
+# The terminals' card access key (opens cards for writing; cannot create credit).
+DEMO_CARD_ACCESS_KEY = bytes.fromhex("47524944504f532d4143434553532d31")
 DEMO_PASSWORD = "123456"
 CUSTOMERS = 200
 
@@ -82,6 +84,11 @@ def demo_master_key(terminal_id: str) -> bytes:
 
 def demo_card_serial(customer_no: str) -> bytes:
     return bytes.fromhex("5a0000" + customer_no)
+
+
+def demo_purchase_count(customer_no: str) -> int:
+    """Purchases so far of a demo card customer: the demo card images carry the same count."""
+    return 3 + int(customer_no) % 7
 
 
 def customer_no(index: int) -> str:
@@ -147,14 +154,15 @@ def _seed_customer(db, rng: random.Random, index: int, today: date) -> None:
         index % 10, MeterKind.POSTPAID
     )
     meter_no = "00" + number
-    purchase_count = rng.randint(1, 20) if kind == MeterKind.CARD_PREPAID and index % 20 == 5 else 0
+    has_card = kind == MeterKind.CARD_PREPAID and index % 20 == 5
+    purchase_count = demo_purchase_count(number) if has_card else 0
     reading = 0
     db.execute(
         "INSERT INTO customers (customer_no, name, address, meter_kind, meter_no,"
         " purchase_count) VALUES (?, ?, ?, ?, ?, ?)",
         (number, name, address, int(kind), meter_no, purchase_count),
     )
-    if kind == MeterKind.CARD_PREPAID and index % 20 == 5:
+    if has_card:
         db.execute(
             "INSERT INTO cards (serial, customer_no) VALUES (?, ?)",
             (demo_card_serial(number).hex(), number),

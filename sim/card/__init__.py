@@ -1,0 +1,1 @@
+"""The purchase-card emulator: a card image played into pcscd's vpcd virtual reader, and a meter."""

@@ -1,0 +1,108 @@
+"""Playing a card into pcscd's vpcd virtual reader over its socket protocol.
+
+vpcd (Debian ``vsmartcard-vpcd``) is a PC/SC reader driver that listens on TCP (35963 for its
+first slot); a virtual card connects to it, and while connected the card is in the reader.
+Every message is a 2-byte big-endian length and a payload: a 1-byte payload is a control (0x00
+power off, 0x01 power on, 0x02 reset, 0x04 send the ATR), anything longer is a command APDU,
+answered with the response APDU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from pathlib import Path
+
+from sim.card.card import CardPulled, VirtualCard
+
+log = logging.getLogger("gridpos.sim.card")
+
+DEFAULT_PORT = 35963
+
+
+class VpcdSlot:
+    """One vpcd reader slot; ``insert`` and ``remove`` a virtual card."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
+        self.host = host
+        self.port = port
+        self.card: VirtualCard | None = None
+        self.image_path: Path | None = None
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self.removed = threading.Event()
+        self.removed.set()
+
+    @property
+    def present(self) -> bool:
+        return not self.removed.is_set()
+
+    def insert(self, card: VirtualCard, image_path: str | Path | None = None) -> None:
+        self.remove()
+        self.card = card
+        self.image_path = Path(image_path) if image_path else None
+        sock = socket.create_connection((self.host, self.port), timeout=5)
+        sock.settimeout(None)
+        self._sock = sock
+        self.removed.clear()
+        self._thread = threading.Thread(target=self._serve, args=(sock, card), daemon=True)
+        self._thread.start()
+
+    def remove(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(5)
+        self._thread = None
+        self.removed.set()
+
+    def _save(self, card: VirtualCard) -> None:
+        if self.image_path is not None:
+            card.image.save(self.image_path)
+
+    def _serve(self, sock: socket.socket, card: VirtualCard) -> None:
+        try:
+            while True:
+                header = _recv_exact(sock, 2)
+                payload = _recv_exact(sock, int.from_bytes(header, "big"))
+                if len(payload) == 1:
+                    if payload[0] == 0x04:
+                        _send(sock, card.image.atr)
+                    else:
+                        card.reset()
+                    continue
+                writes = card.writes
+                try:
+                    answer = card.process(payload)
+                except CardPulled as exc:
+                    log.info("%s", exc)
+                    self._save(card)
+                    break
+                if card.writes != writes:
+                    self._save(card)
+                _send(sock, answer)
+        except (OSError, ConnectionError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sock.close()
+            self.removed.set()
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("vpcd closed the connection")
+        data += chunk
+    return data
+
+
+def _send(sock: socket.socket, payload: bytes) -> None:
+    sock.sendall(len(payload).to_bytes(2, "big") + payload)

@@ -1,0 +1,291 @@
+"""Purchase cards through the real PC/SC stack: pcscd, the vpcd reader, pyscard, the profile.
+
+The card is the emulator in ``sim/card`` playing an image into vpcd; the terminal side is the
+production reader, service, engine and station, over loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drivers.card import profile as p
+from drivers.card.diagnosis import diagnose, diagnose_error
+from drivers.card.reader import CardReader, CardRemoved
+from drivers.card.service import CardService
+from sim.card.card import CardImage, VirtualCard, blank_image, user_image
+from sim.card.meter import SimMeter
+from sim.station.seed import (
+    DEMO_CARD_ACCESS_KEY,
+    DEMO_CARD_MASTER_KEY,
+    demo_card_serial,
+    demo_purchase_count,
+)
+from terminal import messages as m
+from terminal.cardgrant import CardGrant, GrantKind, card_key
+from terminal.lifecycle import State
+from tests.card_kit import READER
+from tests.terminal_kit import journal_view, ledger_view, make_terminal
+
+CUSTOMER = "0100000005"
+METER = "000100000005"
+SERIAL = demo_card_serial(CUSTOMER)
+
+
+def demo_card(**kw) -> CardImage:
+    return user_image(
+        SERIAL,
+        CUSTOMER,
+        METER,
+        demo_purchase_count(CUSTOMER),
+        DEMO_CARD_MASTER_KEY,
+        DEMO_CARD_ACCESS_KEY,
+        **kw,
+    )
+
+
+def insert(slot, image, path=None) -> VirtualCard:
+    card = VirtualCard(image)
+    slot.insert(card, path)
+    assert CardReader(READER).wait_present(5)
+    return card
+
+
+def remove(slot):
+    slot.remove()
+    assert CardReader(READER).wait_absent(5)
+
+
+# --- pure: profile, emulator, meter, diagnosis ---------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40))
+def test_any_bytes_parse_or_give_a_card_error(data):
+    for parse in (
+        p.CardInfo.unpack,
+        p.CustomerFile.unpack,
+        p.ReturnFile.unpack,
+        p.parse_grant,
+        p.Command.parse,
+        p.split_response,
+    ):
+        try:
+            parse(data)
+        except p.CardError:
+            pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=0, max_size=60))
+def test_any_apdu_gets_a_status_word_from_the_card(apdu):
+    answer = VirtualCard(demo_card()).process(apdu)
+    assert len(answer) >= 2
+
+
+def test_card_refuses_writes_without_authentication_and_forged_grants():
+    card = VirtualCard(demo_card())
+    count = demo_purchase_count(CUSTOMER)
+    grant = CardGrant(GrantKind.PURCHASE, SERIAL, CUSTOMER, METER, count + 1, 10000)
+    assert card.process(p.select(p.FID_PURCHASE)) == b"\x90\x00"
+    signed = grant.signed(card_key(DEMO_CARD_MASTER_KEY, SERIAL))
+    assert card.process(p.update_binary(0, signed.to_bytes()))[-2:] == b"\x69\x82"
+    challenge = card.process(p.get_challenge())[:-2]
+    key = p.access_key(DEMO_CARD_ACCESS_KEY, SERIAL)
+    assert card.process(p.external_authenticate(p.cryptogram(key, challenge))) == b"\x90\x00"
+    forged = grant.signed(bytes(16))  # a terminal cannot sign: it has no card master key
+    assert card.process(p.update_binary(0, forged.to_bytes())) == b"\x69\x88"
+    skipped = CardGrant(GrantKind.PURCHASE, SERIAL, CUSTOMER, METER, count + 2, 1).signed(
+        card_key(DEMO_CARD_MASTER_KEY, SERIAL)
+    )
+    assert card.process(p.update_binary(0, skipped.to_bytes())) == b"\x6a\x80"
+    assert card.process(p.update_binary(0, signed.to_bytes())) == b"\x90\x00"
+
+
+def test_meter_loads_each_purchase_once_and_diagnosis_explains_it():
+    count = demo_purchase_count(CUSTOMER)
+    image = demo_card(remaining_fen=500)
+    grant = CardGrant(GrantKind.PURCHASE, SERIAL, CUSTOMER, METER, count + 1, 10000).signed(
+        card_key(DEMO_CARD_MASTER_KEY, SERIAL)
+    )
+    image.files[p.FID_PURCHASE] = grant.to_bytes()
+    data = lambda: p.CardData(  # noqa: E731
+        p.CardInfo.unpack(image.files[p.FID_INFO]),
+        p.CustomerFile.unpack(image.files[p.FID_CUSTOMER]),
+        p.parse_grant(image.files[p.FID_PURCHASE]),
+        p.ReturnFile.unpack(image.files[p.FID_RETURN]),
+    )
+    assert "not_loaded" in {f.code for f in diagnose(data())}
+    meter = SimMeter(METER, CUSTOMER, count, 500)
+    assert meter.insert(image, DEMO_CARD_MASTER_KEY, datetime(2026, 11, 22, 10, 0)) == (
+        "loaded 10000 fen"
+    )
+    assert meter.insert(image, DEMO_CARD_MASTER_KEY, datetime(2026, 11, 22, 10, 1)) == (
+        "no new purchase"
+    )
+    codes = {f.code for f in diagnose(data())}
+    assert "loaded" in codes and "not_loaded" not in codes
+    assert meter.remaining_fen == 10500
+    texts = [f.zh for f in diagnose(data())]
+    assert any("105.00元" in t for t in texts)
+
+
+def test_diagnosis_of_blank_unknown_and_corrupt_cards():
+    blank = blank_image(bytes(8), DEMO_CARD_MASTER_KEY, DEMO_CARD_ACCESS_KEY)
+    info = p.CardData(p.CardInfo.unpack(blank.files[p.FID_INFO]), None, None, None)
+    assert [f.code for f in diagnose(info)][-1] == "blank"
+    assert diagnose_error(p.CardError("not a purchase card of this system"))[0].code == (
+        "unknown_card"
+    )
+    assert diagnose_error(p.CardError("purchase file is corrupt"))[0].code == "corrupt_card"
+
+
+# --- through pcscd and vpcd ------------------------------------------------------------------
+
+
+def test_reader_reads_the_card_and_sees_it_leave(card_slot):
+    insert(card_slot, demo_card())
+    reader = CardReader(READER)
+    session = reader.connect()
+    data = session.read_all()
+    session.close()
+    assert data.info.serial == SERIAL and data.customer.customer_no == CUSTOMER
+    assert data.purchase_count == demo_purchase_count(CUSTOMER)
+    remove(card_slot)
+    with pytest.raises(CardRemoved):
+        reader.connect()
+
+
+def test_corrupt_and_foreign_cards_get_a_clear_error(card_slot):
+    corrupt = demo_card()
+    corrupt.corrupt = True
+    insert(card_slot, corrupt)
+    with pytest.raises(p.CardError):
+        CardReader(READER).connect().read_all()
+    remove(card_slot)
+    foreign = demo_card()
+    foreign.atr = bytes.fromhex("3B8F8001804F0CA000000306030001000000006A")
+    insert(card_slot, foreign)
+    with pytest.raises(p.CardError, match="not a purchase card"):
+        CardReader(READER).connect().read_all()
+
+
+def card_terminal(tmp_path, station, wait_s=3.0):
+    t = make_terminal(tmp_path, station.port)
+    t.card = CardService(CardReader(READER), DEMO_CARD_ACCESS_KEY, wait_s=wait_s)
+    return t
+
+
+async def purchase(t, amount=10000):
+    data = await t.card.read()
+    info = await t.inquire(card_serial=data.info.serial)
+    assert info.approved, info.response
+    meter = {
+        "kind": int(info.meter.kind),
+        "meter_no": info.meter.meter_no,
+        "purchase_count": data.purchase_count,
+    }
+    order = t.order(
+        m.Processing.CARD_PURCHASE,
+        amount,
+        customer_no=info.customer_no,
+        card_serial=data.info.serial.hex(),
+        meter=meter,
+        cash_fen=amount,
+        name=info.name or "",
+        address=info.address or "",
+    )
+    return order, await t.run(order)
+
+
+def test_card_purchase_is_written_read_back_and_loaded_by_the_meter(station, card_slot, tmp_path):
+    image_path = tmp_path / "card.json"
+    demo_card().save(image_path)
+    insert(card_slot, CardImage.load(image_path), image_path)
+
+    async def go():
+        t = card_terminal(tmp_path, station)
+        await t.sign_on("100101", "123456")
+        order, done = await purchase(t)
+        assert done.outcome is State.APPROVED, done
+        await t.drain_outbox()
+        assert t.journal.state(order.txn) is State.COMPLETED
+        assert journal_view(t) == ledger_view(station.ledger.path)
+        await t.link.close()
+
+    asyncio.run(go())
+    image = CardImage.load(image_path)
+    grant = p.parse_grant(image.files[p.FID_PURCHASE])
+    assert grant.count == demo_purchase_count(CUSTOMER) + 1 and grant.amount_fen == 10000
+    receipt = (tmp_path / "printer.out").read_bytes()
+    assert "购电凭证".encode("gb18030") in receipt
+
+
+@pytest.mark.parametrize("tear", ["before", "after"])
+def test_card_pulled_mid_write_is_resolved_when_it_comes_back(tear, station, card_slot, tmp_path):
+    image_path = tmp_path / "card.json"
+    demo_card().save(image_path)
+    card = insert(card_slot, CardImage.load(image_path), image_path)
+    card.tear = tear
+
+    async def go():
+        t = card_terminal(tmp_path, station, wait_s=0.5)
+        await t.sign_on("100101", "123456")
+        order, done = await purchase(t)
+        assert done.outcome is State.CARD_WRITING and done.message == "card_pulled_reinsert"
+        assert not CardReader(READER).present()
+        # Not back yet: the question stays open.
+        assert (await t.resolve_card(order.txn)).outcome is State.CARD_WRITING
+        insert(card_slot, CardImage.load(image_path), image_path)
+        resolved = await t.resolve_card(order.txn)
+        await t.drain_outbox()
+        if tear == "after":
+            assert resolved.outcome is State.APPROVED
+            assert t.journal.state(order.txn) is State.COMPLETED
+        else:
+            assert resolved.outcome is State.REVERSAL_QUEUED
+            assert t.journal.state(order.txn) is State.REVERSED
+        assert journal_view(t) == ledger_view(station.ledger.path)
+        await t.link.close()
+
+    asyncio.run(go())
+
+
+def test_reissue_onto_a_blank_card_and_the_meter_binds_it(station, card_slot, tmp_path):
+    new_serial = bytes.fromhex("5b00000000000009")
+    insert(card_slot, blank_image(new_serial, DEMO_CARD_MASTER_KEY, DEMO_CARD_ACCESS_KEY))
+
+    async def go():
+        t = card_terminal(tmp_path, station)
+        await t.sign_on("100101", "123456")
+        order = t.order(
+            m.Processing.CARD_REISSUE,
+            2000,
+            customer_no=CUSTOMER,
+            card_serial=new_serial.hex(),
+            cash_fen=2000,
+        )
+        done = await t.run(order)
+        assert done.outcome is State.APPROVED
+        data = await t.card.read()
+        assert data.info.type == p.CardType.REISSUE
+        assert data.purchase_count == demo_purchase_count(CUSTOMER)
+        assert "not_in_meter" in {f.code for f in diagnose(data)}
+        old = await t.inquire(card_serial=SERIAL)
+        assert old.response == "15"  # the old card no longer works
+        await t.link.close()
+
+    asyncio.run(go())
+
+
+def test_reader_notices_insert_and_remove_quickly(card_slot):
+    reader = CardReader(READER)
+    start = time.monotonic()
+    insert(card_slot, demo_card())
+    remove(card_slot)
+    assert time.monotonic() - start < 5
