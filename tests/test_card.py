@@ -7,7 +7,6 @@ production reader, service, engine and station, over loopback.
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import datetime
 
 import pytest
@@ -76,9 +75,11 @@ def test_any_bytes_parse_or_give_a_card_error(data):
         p.split_response,
     ):
         try:
-            parse(data)
-        except p.CardError:
-            pass
+            value = parse(data)
+        except p.CardError as exc:
+            assert str(exc)  # every refusal says why
+        else:
+            assert value is None or not isinstance(value, Exception)
 
 
 @settings(max_examples=300, deadline=None)
@@ -281,11 +282,3 @@ def test_reissue_onto_a_blank_card_and_the_meter_binds_it(station, card_slot, tm
         await t.link.close()
 
     asyncio.run(go())
-
-
-def test_reader_notices_insert_and_remove_quickly(card_slot):
-    reader = CardReader(READER)
-    start = time.monotonic()
-    insert(card_slot, demo_card())
-    remove(card_slot)
-    assert time.monotonic() - start < 5
