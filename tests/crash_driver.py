@@ -23,7 +23,7 @@ from offline_queue.journal import Journal
 from terminal import messages as m
 from tests.terminal_kit import WANG, bill_order, make_terminal
 
-FLOWS = ("bill", "prepay", "settle")
+FLOWS = ("bill", "prepay", "settle", "card")
 
 
 COUNT = {"n": 0}
@@ -50,8 +50,19 @@ def arm(kill: str | None) -> None:
     Journal.append = append
 
 
+def with_card(t):
+    """The production card service on the vpcd reader the test process plays a card into."""
+    from drivers.card.reader import CardReader
+    from drivers.card.service import CardService
+    from sim.station.seed import DEMO_CARD_ACCESS_KEY
+    from tests.card_kit import READER
+
+    t.card = CardService(CardReader(READER), DEMO_CARD_ACCESS_KEY, wait_s=3)
+    return t
+
+
 async def flow(args) -> dict:
-    t = make_terminal(Path(args.dir), args.port)
+    t = with_card(make_terminal(Path(args.dir), args.port))
     await t.sign_on("100101", "123456")
     if args.flow == "bill":
         order = await bill_order(t, WANG, extra_fen=76)
@@ -61,6 +72,25 @@ async def flow(args) -> dict:
     elif args.flow == "prepay":
         arm(args.kill)
         await t.run(t.order(m.Processing.PREPAYMENT, 5000, customer_no=WANG, cash_fen=5000))
+        await t.drain_outbox()
+    elif args.flow == "card":
+        data = await t.card.read()
+        info = await t.inquire(card_serial=data.info.serial)
+        meter = {
+            "kind": int(info.meter.kind),
+            "meter_no": info.meter.meter_no,
+            "purchase_count": data.purchase_count,
+        }
+        order = t.order(
+            m.Processing.CARD_PURCHASE,
+            10000,
+            customer_no=info.customer_no,
+            card_serial=data.info.serial.hex(),
+            meter=meter,
+            cash_fen=10000,
+        )
+        arm(args.kill)
+        await t.run(order)
         await t.drain_outbox()
     elif args.flow == "settle":
         await t.run(await bill_order(t, WANG))
@@ -72,7 +102,7 @@ async def flow(args) -> dict:
 
 
 async def recover(args) -> dict:
-    t = make_terminal(Path(args.dir), args.port)
+    t = with_card(make_terminal(Path(args.dir), args.port))
     await t.sign_on("100101", "123456")
     results = await t.recover()
     drained = await t.drain_outbox()

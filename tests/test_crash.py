@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import RunningStation
 from tests.terminal_kit import journal_view, ledger_view, make_terminal
 
-APPENDS = {"bill": 7, "prepay": 7, "settle": 1}
+APPENDS = {"bill": 7, "prepay": 7, "settle": 1, "card": 9}
 
 
 def driver(port, folder, *args, expect_killed=False):
@@ -44,9 +44,33 @@ def driver(port, folder, *args, expect_killed=False):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture
+def card_for(request, tmp_path):
+    """For the card flow: the demo customer's card in the vpcd reader, image saved as it changes."""
+
+    def put(flow):
+        if flow != "card":
+            return
+        request.getfixturevalue("pcscd")
+        from sim.card.card import VirtualCard
+        from sim.card.vpcd import VpcdSlot
+        from tests.test_card import demo_card
+
+        slot = VpcdSlot()
+        from drivers.card.reader import CardReader
+        from tests.card_kit import READER
+
+        slot.insert(VirtualCard(demo_card()), tmp_path / "card.json")
+        request.addfinalizer(slot.remove)
+        assert CardReader(READER).wait_present(5)
+
+    return put
+
+
 @pytest.mark.parametrize("flow", sorted(APPENDS))
-def test_flow_makes_the_appends_the_crash_test_enumerates(flow, tmp_path):
+def test_flow_makes_the_appends_the_crash_test_enumerates(flow, tmp_path, card_for):
     station = RunningStation(str(tmp_path / "station.db"))
+    card_for(flow)
     try:
         assert driver(station.port, tmp_path / "t", "--flow", flow)["appends"] == APPENDS[flow]
     finally:
@@ -62,8 +86,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("flow", "when", "k"), CASES, ids=lambda v: str(v))
-def test_power_cut_at_every_append_leaves_no_one_sided_entry(flow, when, k, tmp_path):
+def test_power_cut_at_every_append_leaves_no_one_sided_entry(flow, when, k, tmp_path, card_for):
     station = RunningStation(str(tmp_path / "station.db"))
+    card_for(flow)
     folder = tmp_path / "terminal"
     try:
         driver(station.port, folder, "--flow", flow, "--kill", f"{when}:{k}", expect_killed=True)
