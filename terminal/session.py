@@ -286,6 +286,13 @@ class Terminal:
             return e.Finished(view.state if view else State.NEW)
         return await self._execute(txn, [e.CheckCard(view.grant)])
 
+    async def cancel(self, txn: str) -> e.Finished:
+        """Cancel (撤销) an approved payment of the open batch; the outbox sends the reversal."""
+        view = self.view(txn)
+        if view is None:
+            return e.Finished(State.NEW, message="cancel_not_possible")
+        return await self._execute(txn, e.cancel(view, self.batch))
+
     # --- receipts ---------------------------------------------------------------------------
 
     def receipt(self, view: e.View, reprint: bool = False) -> Receipt:

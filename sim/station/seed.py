@@ -10,7 +10,7 @@ Well-known entries used by the README, the scenarios and the tests:
 * terminal ``T0000001`` of agent ``A0001`` (城关镇代收点); its master key is
   ``demo_master_key("T0000001")``;
 * operator ``100101`` with password ``123456`` at ``A0001``; ``200101`` belongs to ``A0002``;
-* customer ``0100000123`` 王秀英, postpaid with two unpaid months;
+* customer ``0100000123`` 王秀英, postpaid with two unpaid months (132 and 118 kWh, 132.08 元);
 * customer ``0100000005``, card-prepaid with card ``demo_card_serial("0100000005")``;
   ``0100000015``, card-prepaid without a card yet.
 """
@@ -173,6 +173,8 @@ def _seed_customer(db, rng: random.Random, index: int, today: date) -> None:
     for position, month in enumerate(_months_before(today, 12)):
         summer_or_winter = month % 100 in (1, 2, 7, 8, 12)
         kwh = rng.randint(60, 180) + (rng.randint(80, 300) if summer_or_winter else 0)
+        if index == 123 and position >= 10:
+            kwh = (132, 118)[position - 10]  # the README example: 69.74 + 62.34 = 132.08 yuan
         amount = bill_fen(kwh)
         paid = amount if position < 12 - unpaid else 0
         reading += kwh * 10
