@@ -26,9 +26,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("journal", "export"): ("offline_queue.cli", "export the journal as CSV or JSON for audit"),
     ("journal", "show"): ("offline_queue.cli", "show journal entries, or one transaction's"),
     ("journal", "verify"): ("offline_queue.cli", "check that no journal entry was altered or lost"),
+    ("diag", "printer"): ("drivers.printer.cli", "ask the printer for paper and print a test page"),
     ("diag", "card"): ("drivers.card.cli", "read the card in the reader and explain every field"),
     ("sim", "card"): ("sim.card.cli", "play a purchase-card image into the vpcd virtual reader"),
     ("sim", "station"): ("sim.station.cli", "run the reference master station (缴费主站)"),
+    ("sim", "printer"): ("sim.printer.cli", "a thermal printer on a pseudo-terminal"),
 }
 
 

@@ -1,0 +1,107 @@
+"""ESC/POS bytes as the printer would put them on paper: text lines, and a PNG picture.
+
+Understands what gridpos sends (ESC @, FS & / FS . for Chinese mode, GS V cut, DLE EOT status
+queries, LF) and skips the arguments of the other common commands, so a capture from any
+program decodes to readable text instead of garbage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Command prefix -> number of argument bytes that follow it (fixed-length commands).
+ARGS = {
+    b"\x1b@": 0,
+    b"\x1c&": 0,
+    b"\x1c.": 0,
+    b"\x1b!": 1,
+    b"\x1ba": 1,
+    b"\x1bE": 1,
+    b"\x1b-": 1,
+    b"\x1bd": 1,
+    b"\x1bJ": 1,
+    b"\x1bt": 1,
+    b"\x1b2": 0,
+    b"\x1b3": 1,
+    b"\x1dV": 1,
+    b"\x1d!": 1,
+    b"\x1dB": 1,
+    b"\x1dL": 2,
+    b"\x1dW": 2,
+    b"\x1c!": 1,
+    b"\x10\x04": 1,
+    b"\x1bp": 3,
+}
+CUT = b"\x1dV"
+
+
+def split_receipts(data: bytes) -> list[bytes]:
+    """Split a capture at paper cuts (GS V n, and GS V A/B n which carry one more byte)."""
+    parts, start, i = [], 0, 0
+    while True:
+        i = data.find(CUT, start if not parts else i)
+        if i < 0:
+            break
+        mode = data[i + 2] if i + 2 < len(data) else 0
+        end = i + 3 + (1 if mode in (65, 66) else 0)
+        parts.append(data[start:i])
+        start = i = end
+    tail = data[start:]
+    if tail.strip(b"\n\x00"):
+        parts.append(tail)
+    return [p for p in parts if p.strip(b"\n\x00")]
+
+
+def text_lines(data: bytes) -> list[str]:
+    """The printed lines of one receipt (GB18030 text; commands removed)."""
+    text = bytearray()
+    i = 0
+    while i < len(data):
+        matched = False
+        for prefix, count in ARGS.items():
+            if data.startswith(prefix, i):
+                if prefix == CUT and i + 2 < len(data) and data[i + 2] in (65, 66):
+                    count = 2
+                i += len(prefix) + count
+                matched = True
+                break
+        if matched:
+            continue
+        byte = data[i]
+        if byte == 0x0A or byte >= 0x20:
+            text.append(byte)
+        i += 1
+    lines = text.decode("gb18030", errors="replace").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+
+
+def to_png(lines: list[str], path: str | Path, columns: int = 32) -> Path:
+    """Draw the receipt as a strip of thermal paper (needs a CJK font for Chinese)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    size = 20
+    font = None
+    for candidate in FONT_CANDIDATES:
+        if Path(candidate).exists():
+            font = ImageFont.truetype(candidate, size)
+            break
+    if font is None:
+        font = ImageFont.load_default()
+    cell = size // 2 + 1
+    width = columns * cell + 24
+    height = max(len(lines), 1) * (size + 6) + 24
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    for row, line in enumerate(lines):
+        draw.text((12, 12 + row * (size + 6)), line, fill=0, font=font)
+    path = Path(path)
+    image.save(path)
+    return path
