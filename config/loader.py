@@ -76,6 +76,7 @@ class KeypadConfig:
     grab: bool = _rule()
     repeat_delay_s: float = _rule(low=0.1, high=5)
     repeat_interval_s: float = _rule(low=0.02, high=2)
+    remap: str = _rule(pattern=r"(\s*KEY_[A-Z0-9_]+=[A-Z0-9_]+)*\s*")
 
 
 @dataclass(frozen=True)

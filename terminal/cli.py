@@ -26,6 +26,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("journal", "export"): ("offline_queue.cli", "export the journal as CSV or JSON for audit"),
     ("journal", "show"): ("offline_queue.cli", "show journal entries, or one transaction's"),
     ("journal", "verify"): ("offline_queue.cli", "check that no journal entry was altered or lost"),
+    ("diag", "devices"): ("drivers.discovery_cli", "list the keypad, printer and modem udev finds"),
     ("diag", "printer"): ("drivers.printer.cli", "ask the printer for paper and print a test page"),
     ("diag", "card"): ("drivers.card.cli", "read the card in the reader and explain every field"),
     ("sim", "card"): ("sim.card.cli", "play a purchase-card image into the vpcd virtual reader"),
