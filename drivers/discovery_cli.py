@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,8 +31,6 @@ def run(args: argparse.Namespace) -> int:
             async for event in watch():
                 print(f"{event.action} {labels[event.kind]} {event.devnode}", flush=True)
 
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(follow())
-        except KeyboardInterrupt:
-            pass
     return 1 if missing else 0
