@@ -1,0 +1,69 @@
+"""The emulators' command lines, as the demo and a person at a console use them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from sim.card.card import CardImage
+
+
+def gridpos(*args, **kw):
+    return subprocess.Popen(
+        [sys.executable, "-m", "terminal.cli", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def test_sim_printer_prints_its_path_and_takes_commands(tmp_path):
+    proc = gridpos("sim", "printer", "--out", str(tmp_path))
+    first = proc.stdout.readline()
+    assert first.startswith("printer on /dev/pts/")
+    out, _ = proc.communicate("paper out\nbogus\nquit\n", timeout=20)
+    assert "ok paper out" in out and "unknown command: bogus" in out
+    assert proc.returncode == 0
+
+
+def test_sim_card_makes_demo_images(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "terminal.cli", "sim", "card", "--make-demo", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    names = sorted(line.rsplit("/", 1)[1] for line in done.stdout.split())
+    assert names == ["blank.json", "corrupt.json", "user-0100000005.json"]
+    assert CardImage.load(tmp_path / "user-0100000005.json").serial.hex() == "5a00000100000005"
+
+
+def test_sim_card_plays_into_vpcd_and_diag_card_explains_it(pcscd, tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "terminal.cli", "sim", "card", "--make-demo", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    proc = gridpos("sim", "card", "--image", str(tmp_path / "user-0100000005.json"))
+    try:
+        assert proc.stdout.readline().startswith("card 5a00000100000005 in vpcd")
+        from drivers.card.reader import CardReader
+        from tests.card_kit import READER
+
+        assert CardReader(READER).wait_present(5)
+        diag = subprocess.run(
+            [sys.executable, "-m", "terminal.cli", "diag", "card", "--reader", READER],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert diag.returncode == 0, diag.stderr
+        assert "户号：0100000005" in diag.stdout and "购电已全部输入电表" in diag.stdout
+    finally:
+        proc.communicate("quit\n", timeout=20)
+    assert proc.returncode == 0
