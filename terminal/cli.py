@@ -27,10 +27,18 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("journal", "show"): ("offline_queue.cli", "show journal entries, or one transaction's"),
     ("journal", "verify"): ("offline_queue.cli", "check that no journal entry was altered or lost"),
     ("diag", "devices"): ("drivers.discovery_cli", "list the keypad, printer and modem udev finds"),
+    ("diag", "modem"): (
+        "drivers.modem.cli",
+        "check SIM, network, signal and a round trip to the station",
+    ),
     ("diag", "printer"): ("drivers.printer.cli", "ask the printer for paper and print a test page"),
     ("diag", "card"): ("drivers.card.cli", "read the card in the reader and explain every field"),
     ("sim", "card"): ("sim.card.cli", "play a purchase-card image into the vpcd virtual reader"),
     ("sim", "station"): ("sim.station.cli", "run the reference master station (缴费主站)"),
+    ("sim", "modem"): (
+        "sim.modem.cli",
+        "a GPRS module on a pseudo-terminal, bridged to a TCP target",
+    ),
     ("sim", "printer"): ("sim.printer.cli", "a thermal printer on a pseudo-terminal"),
 }
 

@@ -1,0 +1,76 @@
+"""``gridpos diag modem``: SIM, registration, signal, operator, cell, IP, a round trip.
+
+Says plainly which step failed, so an electrician on the phone with the utility can read it out.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="site configuration file")
+    parser.add_argument("--port", help="modem serial device (default: modem.port)")
+    parser.add_argument("--dialect", choices=("sim800", "m26"), help="default: modem.dialect")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    return asyncio.run(_diagnose(args))
+
+
+async def _diagnose(args: argparse.Namespace) -> int:
+    import time
+
+    from config.loader import load_config
+    from drivers.modem.modem import Modem, ModemTransport
+    from drivers.transport import LinkError
+    from terminal import messages as m
+    from terminal.framing import FrameDecoder, frame
+
+    config = load_config(args.config)
+    step = "打开串口 opening the port"
+    try:
+        modem = Modem(
+            args.port or config.modem.port,
+            args.dialect or config.modem.dialect,
+            config.modem.baudrate,
+        )
+        modem.start()
+        link = ModemTransport(
+            modem,
+            config.modem.apn,
+            config.modem.apn_user,
+            config.modem.apn_password,
+            config.timeouts.link_up_s,
+        )
+        step = "模块应答 module answering AT"
+        await modem.sync()
+        step = "读取状态 reading status"
+        info = await link.status()
+        print(f"SIM卡 SIM: {info.sim}")
+        print(f"注册 registered: {'是 yes' if info.registered else '否 no'}")
+        print(f"信号 signal: CSQ {info.csq}, {info.bars} 格 bars")
+        print(f"运营商 operator: {info.operator or '-'}")
+        print(f"基站 cell: LAC {info.lac} CI {info.cell}")
+        print(f"IMEI: {info.imei}  ICCID: {info.iccid}")
+        step = "建立GPRS连接 bringing up GPRS"
+        info = await link.bring_up()
+        print(f"IP: {info.ip}")
+        step = f"连接主站 connecting to {config.station.host}:{config.station.port}"
+        await link.connect(config.station.host, config.station.port, config.timeouts.connect_s)
+        step = "主站往返 round trip to the station"
+        probe = m.HeartbeatRequest(terminal_id=config.terminal.id, trace=0)
+        start = time.monotonic()
+        await link.send(frame(m.encode(probe, None)))
+        decoder = FrameDecoder()
+        while not decoder.feed(await link.receive(4096, config.timeouts.response_s)):
+            pass
+        print(f"主站往返 round trip: {(time.monotonic() - start) * 1000:.0f} ms")
+        await link.close()
+        modem.stop()
+        return 0
+    except LinkError as exc:
+        print(f"失败 FAILED at: {step}: {exc}")
+        return 1

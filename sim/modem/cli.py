@@ -1,0 +1,46 @@
+"""``gridpos sim modem``: a GPRS module on a pseudo-terminal, bridged to the station.
+
+Prints ``modem on /dev/pts/N``. Fault commands on standard input, one per line: ``link down``,
+``link up``, ``link drop-after N`` (station-to-terminal bytes), ``link drop-after-up N``,
+``pdp deact``, ``closed``, ``send fail``, ``signal CSQ``, ``registration on|off``,
+``slow-activation S``, ``garbage``, ``echo on|off``, ``reboot``, ``mute``, ``quit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", required=True, help="HOST:PORT the module's TCP goes to")
+    parser.add_argument("--dialect", choices=("sim800", "m26"), default="sim800")
+    parser.add_argument("--rtt-ms", type=float, default=0, help="round-trip time of the link")
+    parser.add_argument("--kbps", type=float, default=0, help="bandwidth (0: unlimited)")
+    parser.add_argument("--jitter-ms", type=float, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="for the jitter")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from sim.modem.emulator import LinkModel, ModemEmulator
+
+    host, _, port = args.target.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"gridpos: --target {args.target}: must be HOST:PORT", file=sys.stderr)
+        return 2
+    link = LinkModel(args.rtt_ms / 1000, args.kbps or None, args.jitter_ms / 1000, args.seed)
+    modem = ModemEmulator((host, int(port)), args.dialect, link)
+    print(f"modem on {modem.path}", flush=True)
+    try:
+        for line in sys.stdin:
+            command = " ".join(line.split())
+            if command == "quit":
+                break
+            if command:
+                print(modem.control(command), flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        modem.close()
+    return 0
