@@ -81,7 +81,7 @@ class KeypadConfig:
 
 @dataclass(frozen=True)
 class DisplayConfig:
-    kind: str = _rule(choices=("console", "framebuffer", "png"))
+    kind: str = _rule(choices=("console", "framebuffer", "png", "text"))
     framebuffer: str = _rule(pattern=r"\S+")
     width: int = _rule(low=64, high=4096)
     height: int = _rule(low=64, high=4096)

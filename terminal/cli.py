@@ -33,6 +33,8 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ),
     ("diag", "printer"): ("drivers.printer.cli", "ask the printer for paper and print a test page"),
     ("diag", "card"): ("drivers.card.cli", "read the card in the reader and explain every field"),
+    ("demo",): ("terminal.demo", "the terminal with station, modem, printer and card emulators"),
+    ("run",): ("terminal.run", "run the terminal program on this device's keypad and display"),
     ("sim", "card"): ("sim.card.cli", "play a purchase-card image into the vpcd virtual reader"),
     ("sim", "station"): ("sim.station.cli", "run the reference master station (缴费主站)"),
     ("sim", "modem"): (

@@ -78,3 +78,44 @@ class StationServer:
                 await writer.wait_closed()
             self._tasks.discard(task)
             log.info("connection from %s closed", peer)
+
+
+class StationThread:
+    """The station served from a background thread: for the demo and the fault campaign,
+    where it must outlive terminal processes that are killed and restarted."""
+
+    def __init__(
+        self, db_path: str, seed: bool = True, host: str = "127.0.0.1", port: int = 0, clock=None
+    ) -> None:
+        import threading
+        from datetime import UTC, datetime
+
+        from sim.station.ledger import Ledger
+        from sim.station.service import STATION_TZ, Station
+
+        self.ledger = Ledger(db_path)
+        if seed:
+            from sim.station.seed import seed_demo
+
+            seed_demo(self.ledger, datetime.now(UTC).astimezone(STATION_TZ).date())
+        station = Station(self.ledger, clock) if clock else Station(self.ledger)
+        self.server = StationServer(station, host, port)
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def main() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(self.server.start())
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=main, daemon=True, name="station")
+        self.thread.start()
+        ready.wait(10)
+        self.port = self.server.port
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.ledger.close()

@@ -1,0 +1,196 @@
+"""``gridpos demo``: the whole world on one machine, and the terminal in it.
+
+Starts the reference station with demo data, the GPRS module emulator bridged to it (with a
+GPRS-like link), the printer emulator (receipts as text and PNG in a folder it names), the card
+emulator on pcscd's vpcd reader when pcscd and vpcd are present, writes the keys and a
+configuration for terminal T0000001, and runs ``gridpos run`` against them as a separate process
+— so a power cut is a real kill of the terminal process.
+
+``--headless --script FILE`` drives the same stack from a scenario file (``ui/scenario.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", default="var/demo", help="folder for ledger, journal, receipts")
+    parser.add_argument("--fresh", action="store_true", help="start from empty ledger and journal")
+    parser.add_argument("--headless", action="store_true", help="no console: run --script")
+    parser.add_argument("--script", help="scenario file (with --headless)")
+    parser.add_argument("--rtt-ms", type=float, default=300, help="emulated GPRS round trip")
+    parser.add_argument("--kbps", type=float, default=40, help="emulated GPRS bandwidth")
+    parser.add_argument("--dialect", choices=("sim800", "m26"), default="sim800")
+    parser.add_argument("--locale", choices=("zh_CN", "en"), default="zh_CN")
+
+
+class DemoStack:
+    """Station, modem, printer and card emulators, and the files the terminal needs."""
+
+    def __init__(
+        self,
+        folder: Path,
+        fresh: bool = False,
+        rtt_ms: float = 300,
+        kbps: float = 40,
+        dialect: str = "sim800",
+        locale: str = "zh_CN",
+        idle_timeout_s: int = 300,
+        response_s: int = 10,
+    ) -> None:
+        import shutil
+
+        from sim.modem.emulator import LinkModel, ModemEmulator
+        from sim.printer.emulator import PrinterEmulator
+        from sim.station.seed import DEMO_CARD_ACCESS_KEY, demo_master_key
+        from sim.station.server import StationThread
+
+        self.folder = folder.resolve()
+        if fresh and self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.receipts = self.folder / "receipts"
+        self.station = StationThread(str(self.folder / "station.db"))
+        link = LinkModel(rtt_ms / 1000, kbps or None, rtt_ms / 10000, seed=7)
+        self.modem = ModemEmulator(("127.0.0.1", self.station.port), dialect, link)
+        self.printer = PrinterEmulator(self.receipts)
+        self.pcscd, self.card_reason = None, ""
+        self.slot = None
+        self.cards = self.folder / "cards"
+        self._start_card()
+        (self.folder / "master.key").write_text(demo_master_key("T0000001").hex() + "\n")
+        (self.folder / "card-access.key").write_text(DEMO_CARD_ACCESS_KEY.hex() + "\n")
+        self.config = self.folder / "demo.toml"
+        self.config.write_text(
+            f"""# written by gridpos demo
+[terminal]
+id = "T0000001"
+agent_id = "A0001"
+[station]
+host = "127.0.0.1"
+port = {self.station.port}
+transport = "modem"
+[modem]
+port = "{self.modem.path}"
+dialect = "{dialect}"
+[printer]
+connection = "serial"
+device = "{self.printer.path}"
+[card]
+reader = "Virtual PCD 00 00"
+[ui]
+locale = "{locale}"
+idle_timeout_s = {idle_timeout_s}
+[journal]
+path = "{self.folder / "journal.db"}"
+key_file = "{self.folder / "journal.key"}"
+[keys]
+master_key_file = "{self.folder / "master.key"}"
+card_access_key_file = "{self.folder / "card-access.key"}"
+[timeouts]
+link_up_s = 30
+connect_s = 15
+response_s = {response_s}
+repeats = 2
+retry_first_s = 2
+retry_max_s = 30
+""",
+            encoding="utf-8",
+        )
+
+    def _start_card(self) -> None:
+        from sim.card.cli import make_demo_images
+        from sim.card.pcscd import ensure_pcscd
+
+        if not (self.cards / "blank.json").exists():
+            make_demo_images(self.cards)
+        self.pcscd, self.card_reason = ensure_pcscd()
+        if not self.card_reason:
+            from sim.card.vpcd import VpcdSlot
+
+            self.slot = VpcdSlot()
+
+    def card_insert(self, name: str) -> str:
+        from sim.card.card import CardImage, VirtualCard
+
+        if self.slot is None:
+            return f"no card reader: {self.card_reason}"
+        path = Path(name) if os.sep in name else self.cards / name
+        if not path.exists():
+            return f"no card image {path}"
+        self.slot.insert(VirtualCard(CardImage.load(path)), path)
+        return ""
+
+    def card_remove(self) -> None:
+        if self.slot is not None:
+            self.slot.remove()
+
+    def terminal_command(self, keys: str, display: str) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "terminal.cli",
+            "run",
+            "--config",
+            str(self.config),
+            "--keys",
+            keys,
+            "--display",
+            display,
+        ]
+
+    def close(self) -> None:
+        self.card_remove()
+        self.modem.close()
+        self.printer.close()
+        self.station.stop()
+        if self.pcscd is not None:
+            self.pcscd.terminate()
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = Path(args.dir)
+    if args.headless:
+        if not args.script:
+            print("gridpos: --headless needs --script FILE", file=sys.stderr)
+            return 2
+        from ui.scenario import ScenarioError, parse
+
+        try:
+            steps = parse(Path(args.script).read_text(encoding="utf-8"))
+        except (OSError, ScenarioError) as exc:
+            print(f"gridpos: {args.script}: {exc}", file=sys.stderr)
+            return 2
+    stack = DemoStack(folder, args.fresh, args.rtt_ms, args.kbps, args.dialect, args.locale)
+    try:
+        if args.headless:
+            from ui.scenario import Runner
+
+            return Runner(stack).run(steps)
+        return _interactive(stack)
+    finally:
+        stack.close()
+
+
+def _interactive(stack: DemoStack) -> int:
+    stack.card_insert("user-0100000005.json")
+    print(f"""gridpos demo — everything in {stack.folder}
+  station: 127.0.0.1:{stack.station.port}    modem: {stack.modem.path}    printer: {stack.printer.path}
+  card: {"demo user card 0100000005 in the virtual reader" if stack.slot else stack.card_reason}
+  receipts: {stack.receipts}
+
+  Log in with operator 100101, password 123456. Keys: digits, Enter = OK, Esc = CANCEL,
+  Backspace = CLEAR, arrows. Try 1 (bill payment) with customer 0100000123. Ctrl-Q quits.
+  Press Enter to start.""")
+    try:
+        input()
+    except EOFError:
+        pass
+    done = subprocess.run(stack.terminal_command("keyboard", "console"), check=False)
+    print(f"receipts are in {stack.receipts}")
+    return done.returncode

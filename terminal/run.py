@@ -1,0 +1,240 @@
+"""``gridpos run``: the terminal program — devices, journal, station link, menu — from a config.
+
+Keys come from the keypad (evdev), from the console keyboard (``--keys keyboard``), or from
+standard input (``--keys stdin``: lines ``key OK`` or ``type 0100000123``, for scripts). Screens go
+to the configured display, or to standard output as text (``--display text``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="site configuration file (over config/default.toml)")
+    parser.add_argument(
+        "--keys",
+        choices=("keypad", "keyboard", "stdin"),
+        default="keypad",
+        help="where keys come from (default: the keypad)",
+    )
+    parser.add_argument(
+        "--display", choices=("console", "framebuffer", "png", "text"), help="override display.kind"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import sys
+
+    from config.loader import load_config
+    from offline_queue.journal import JournalError
+    from terminal.keys import KeyMaterialError
+
+    config = load_config(args.config)
+    try:
+        return asyncio.run(main(config, args.keys, args.display or config.display.kind))
+    except (JournalError, KeyMaterialError) as exc:
+        print(f"gridpos: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_terminal(config):
+    """The engine's shell on the configured parts (nothing is opened that is not used)."""
+    from pathlib import Path
+
+    from drivers.printer.escpos_printer import EscPosPrinter
+    from drivers.transport import SocketTransport
+    from offline_queue.journal import Journal
+    from terminal.keys import load_master_key
+    from terminal.link import StationLink
+    from terminal.session import Terminal
+
+    journal = Journal(config.journal.path, config.journal.key_file)
+    master = load_master_key(config.keys.master_key_file)
+    if config.station.transport == "modem":
+        from drivers.modem.modem import Modem, ModemTransport
+
+        modem = Modem(config.modem.port, config.modem.dialect, config.modem.baudrate)
+        transport = ModemTransport(
+            modem,
+            config.modem.apn,
+            config.modem.apn_user,
+            config.modem.apn_password,
+            config.timeouts.link_up_s,
+        )
+        factory = lambda: transport  # noqa: E731 - one module, one transport
+        starter = modem.start
+    else:
+        factory = SocketTransport
+        starter = None
+    link = StationLink(
+        factory,
+        config.station.host,
+        config.station.port,
+        config.timeouts.connect_s,
+        config.timeouts.response_s,
+    )
+    printer = EscPosPrinter(
+        config.printer.connection, config.printer.device, config.printer.baudrate
+    )
+    card = None
+    access_file = Path(config.keys.card_access_key_file)
+    if access_file.exists():
+        from drivers.card.reader import CardReader
+        from drivers.card.service import CardService
+
+        card = CardService(CardReader(config.card.reader), load_master_key(access_file), wait_s=30)
+    terminal = Terminal(
+        journal,
+        link,
+        config.terminal.id,
+        master,
+        printer=printer,
+        card=card,
+        repeats=config.timeouts.repeats,
+        utility=config.terminal.utility_name,
+        paper_mm=config.printer.paper_width_mm,
+    )
+    return terminal, starter
+
+
+async def main(config, keys: str, display: str) -> int:
+    from ui.app import App, Services
+    from ui.machine import Limits
+
+    terminal, starter = build_terminal(config)
+    if starter is not None:
+        starter()
+    services = Services(terminal, config.ui.locale)
+    draw, key_source, closer = _io(config, keys, display)
+    limits = Limits(
+        config.limits.max_payment_fen,
+        config.limits.min_purchase_fen,
+        config.limits.max_purchase_fen,
+        config.limits.round_up_fen,
+        login_attempts=config.ui.login_attempts,
+    )
+    app = App(services, key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
+    try:
+        await app.run()
+    finally:
+        closer()
+        await terminal.link.close()
+        terminal.journal.close()
+    return 0
+
+
+def _io(config, keys: str, display: str):
+    from ui import render
+
+    closers = []
+    if display == "console" or keys == "keyboard":
+        from ui.console import Console
+
+        console = Console()
+        closers.append(console.close)
+    if display == "console":
+        draw = console.draw
+    elif display == "framebuffer":
+        draw = render.FramebufferRenderer(
+            config.display.framebuffer,
+            (config.display.width, config.display.height),
+            config.display.font,
+        )
+    elif display == "png":
+        draw = _png_writer(config)
+    else:
+        draw = _text_writer()
+    if keys == "keyboard":
+        source = console.keys()
+    elif keys == "stdin":
+        source = stdin_keys()
+    else:
+        source = _keypad(config)
+    return draw, source, lambda: [c() for c in closers]
+
+
+def _text_writer():
+    import sys
+
+    from ui.render import as_text
+
+    last = {"text": ""}
+
+    def draw(screen, status) -> None:
+        text = as_text(screen, status)
+        body = text.split("\n", 1)[1]  # the status line's clock must not make a new screen
+        if body != last["text"]:
+            last["text"] = body
+            print(f"=== screen {screen.mode}\n{text}\n=== end", flush=True)
+            sys.stdout.flush()
+
+    return draw
+
+
+def _png_writer(config):
+    from pathlib import Path
+
+    from ui.render import save_png
+
+    folder = Path(config.display.png_dir)
+    count = {"n": 0}
+
+    def draw(screen, status) -> None:
+        count["n"] += 1
+        save_png(
+            screen,
+            status,
+            folder / f"screen-{count['n']:04d}.png",
+            size=(config.display.width, config.display.height),
+            font_path=config.display.font,
+        )
+
+    return draw
+
+
+async def stdin_keys():
+    """Keys from standard input: ``key OK``, ``key 7``, ``type 0100000123``."""
+    import asyncio
+    import sys
+
+    from drivers.keypad.keys import Key
+
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            return
+        words = line.split(maxsplit=1)
+        if len(words) != 2:
+            continue
+        if words[0] == "type":
+            for ch in words[1].strip():
+                if ch.isdigit() or ch == ".":
+                    yield Key(ch)
+                elif ch == "-":
+                    yield Key.F1  # the dash of a date range is F1 on the keypad
+        elif words[0] == "key":
+            name = words[1].strip()
+            yield Key(name) if name.isdigit() or name == "." else Key[name]
+
+
+async def _keypad(config):
+    from drivers.discovery import DeviceKind, find
+    from drivers.keypad.device import Keypad
+
+    path = config.keypad.device or next(iter(find(DeviceKind.KEYPAD)), "")
+    if not path:
+        raise SystemExit("gridpos: no keypad found (set keypad.device)")
+    keypad = Keypad(
+        path,
+        config.keypad.grab,
+        config.keypad.remap,
+        config.keypad.repeat_delay_s,
+        config.keypad.repeat_interval_s,
+    )
+    async for press in keypad.presses():
+        yield press.key

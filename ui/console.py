@@ -1,0 +1,80 @@
+"""The curses console: screens drawn in a terminal window, the keyboard as the keypad.
+
+CJK characters take two columns; curses handles that once the locale is set (``setlocale``).
+Keys: digits and ``.``, Enter = OK, Esc = CANCEL, Backspace = CLEAR, F1–F4, arrows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import curses
+import locale
+from collections.abc import AsyncIterator
+
+from drivers.keypad.keys import Key
+from ui.machine import Screen
+from ui.render import Status, text_lines
+
+CURSES_KEYS = {
+    10: Key.OK,
+    13: Key.OK,
+    curses.KEY_ENTER: Key.OK,
+    27: Key.CANCEL,
+    curses.KEY_BACKSPACE: Key.CLEAR,
+    127: Key.CLEAR,
+    8: Key.CLEAR,
+    curses.KEY_DC: Key.CLEAR,
+    curses.KEY_F1: Key.F1,
+    curses.KEY_F2: Key.F2,
+    curses.KEY_F3: Key.F3,
+    curses.KEY_F4: Key.F4,
+    curses.KEY_UP: Key.UP,
+    curses.KEY_DOWN: Key.DOWN,
+    curses.KEY_LEFT: Key.LEFT,
+    curses.KEY_RIGHT: Key.RIGHT,
+    ord("."): Key.DOT,
+    **{ord(str(d)): Key(str(d)) for d in range(10)},
+}
+
+
+class Console:
+    def __init__(self) -> None:
+        locale.setlocale(locale.LC_ALL, "")
+        self.window = curses.initscr()
+        curses.noecho()
+        curses.cbreak()
+        curses.set_escdelay(25)
+        self.window.keypad(True)
+        self.window.nodelay(True)
+        with_colour = curses.has_colors()
+        if with_colour:
+            curses.start_color()
+            curses.init_pair(1, curses.COLOR_WHITE, curses.COLOR_BLUE)
+        self.bar = curses.color_pair(1) if with_colour else curses.A_REVERSE
+
+    def close(self) -> None:
+        curses.nocbreak()
+        self.window.keypad(False)
+        curses.echo()
+        curses.endwin()
+
+    def draw(self, screen: Screen, status: Status) -> None:
+        self.window.erase()
+        height, width = self.window.getmaxyx()
+        for row, line in enumerate(text_lines(screen, status)[: height - 1]):
+            with contextlib.suppress(curses.error):  # the last cell of a small window
+                self.window.addstr(row, 0, line[: width - 1], self.bar if row == 0 else 0)
+        self.window.refresh()
+
+    async def keys(self) -> AsyncIterator[Key]:
+        while True:
+            code = self.window.getch()
+            if code == -1:
+                await asyncio.sleep(0.03)
+                continue
+            if code == ord("q") - 96:  # Ctrl-Q leaves the demo
+                return
+            key = CURSES_KEYS.get(code)
+            if key is not None:
+                yield key

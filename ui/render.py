@@ -1,0 +1,135 @@
+"""Drawing a screen: as text (headless runs, tests, the console) and as a picture (framebuffer,
+PNG snapshots for the docs). The status bar — signal, link, pending items, paper, time — is on
+every screen, drawn here from the shell's ``Status``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from terminal.receipt import LOCAL_TZ, fit, width
+from ui.machine import Screen
+from ui.texts import t
+
+COLUMNS = 32  # a 320-pixel display with a 20-pixel CJK font holds 16 characters, 32 columns
+
+
+@dataclass(frozen=True)
+class Status:
+    bars: int | None = None  # 0..4; None: wired link, no signal to show
+    link_up: bool = False
+    pending: int = 0
+    paper: bool | None = True  # None: unknown
+    time: datetime | None = None
+    locale: str = "zh_CN"
+
+    def text(self) -> str:
+        bars = "" if self.bars is None else "▂▄▆█"[: self.bars].ljust(4, "_")
+        link = t("link_up" if self.link_up else "link_down", self.locale)
+        pending = t("pending_n", self.locale, n=self.pending) if self.pending else ""
+        paper = (
+            "" if self.paper is None else t("paper_ok" if self.paper else "paper_out", self.locale)
+        )
+        clock = (self.time or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).strftime("%H:%M")
+        return " ".join(part for part in (bars, link, pending, paper, clock) if part)
+
+
+def text_lines(screen: Screen, status: Status, columns: int = COLUMNS) -> list[str]:
+    out = [status.text(), "=" * columns]
+    if screen.title:
+        out += fit(screen.title, columns)
+    for line in screen.lines:
+        out += fit(line, columns)
+    if screen.entry is not None:
+        out += fit(screen.entry, columns)
+    if screen.hint:
+        out.append("-" * columns)
+        out += fit(screen.hint, columns)
+    return out
+
+
+def as_text(screen: Screen, status: Status) -> str:
+    return "\n".join(text_lines(screen, status))
+
+
+FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+
+
+def as_image(
+    screen: Screen, status: Status, size: tuple[int, int] = (320, 240), font_path: str = FONT
+):
+    """The screen as a Pillow image: status bar, title bar, body, entry and hint."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    w, h = size
+    try:
+        font = ImageFont.truetype(font_path, 16)
+        small = ImageFont.truetype(font_path, 12)
+    except OSError:
+        font = small = ImageFont.load_default()
+    image = Image.new("RGB", size, (250, 250, 245))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, w, 16), fill=(30, 60, 110))
+    draw.text((4, 1), status.text(), fill=(255, 255, 255), font=small)
+    y = 20
+    if screen.title:
+        draw.text((6, y), screen.title, fill=(30, 60, 110), font=font)
+        y += 22
+        draw.line((4, y - 2, w - 4, y - 2), fill=(180, 180, 180))
+    columns = max((w - 12) // 8, 10)
+    body = [part for line in screen.lines for part in fit(line, columns)]
+    for line in body[: max((h - y - 44) // 19, 1)]:
+        draw.text((6, y), line, fill=(0, 0, 0), font=font)
+        y += 19
+    if screen.entry is not None:
+        draw.rectangle((4, h - 44, w - 4, h - 24), outline=(30, 60, 110))
+        draw.text((8, h - 42), screen.entry, fill=(0, 0, 0), font=font)
+    if screen.hint:
+        draw.text((6, h - 18), screen.hint, fill=(90, 90, 90), font=small)
+    return image
+
+
+def save_png(screen: Screen, status: Status, path: str | Path, **kw) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    as_image(screen, status, **kw).save(path)
+    return path
+
+
+class FramebufferRenderer:
+    """Writes screens onto a Linux framebuffer in its own pixel format (16 or 32 bits)."""
+
+    def __init__(
+        self, device: str = "/dev/fb0", size: tuple[int, int] = (320, 240), font_path: str = FONT
+    ) -> None:
+        self.device = device
+        self.size = size
+        self.font_path = font_path
+        name = Path(device).name
+        try:
+            bpp = int(Path(f"/sys/class/graphics/{name}/bits_per_pixel").read_text())
+        except (OSError, ValueError):
+            bpp = 16
+        self.bpp = bpp
+
+    def __call__(self, screen: Screen, status: Status) -> None:
+        image = as_image(screen, status, self.size, self.font_path)
+        with open(self.device, "wb") as fb:
+            fb.write(pack_pixels(image, self.bpp))
+
+
+def pack_pixels(image, bpp: int) -> bytes:
+    """RGB image to framebuffer bytes: RGB565 little-endian or BGRX 8888."""
+    if bpp == 32:
+        return image.convert("RGBA").tobytes("raw", "BGRA")
+    out = bytearray()
+    for r, g, b in image.convert("RGB").getdata():
+        value = ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3)
+        out += value.to_bytes(2, "little")
+    return bytes(out)
+
+
+def screen_width_ok(screen: Screen, columns: int = COLUMNS) -> bool:
+    return all(width(line) <= columns for line in text_lines(screen, Status(), columns))

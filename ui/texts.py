@@ -1,0 +1,182 @@
+"""Every word the terminal shows, in Chinese (default) and English.
+
+Written for a village electrician with a queue in front of him: what happened, and what to do
+next. ``t(key, locale, **values)`` fills the placeholders.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # idle and login
+    "app": ("电费代收终端", "Electricity payment terminal"),
+    "idle": ("请按确认键登录", "Press OK to log in"),
+    "idle_signed": ("按确认键进入主菜单", "Press OK for the main menu"),
+    "login": ("操作员登录", "Operator login"),
+    "account": ("操作员号", "Operator number"),
+    "password": ("密码", "Password"),
+    "signing_on": ("正在签到，请稍候…", "Signing on, please wait…"),
+    "no_station": (
+        "无法连接主站：{reason}。请检查信号后重试",
+        "Cannot reach the station: {reason}. Check the signal and try again",
+    ),
+    "login_locked": (
+        "登录失败次数过多，终端已锁定，请联系供电公司",
+        "Too many failed logins: terminal locked, call the utility",
+    ),
+    "signed_on": ("签到成功，批次{batch}", "Signed on, batch {batch}"),
+    # main menu
+    "main": ("主菜单", "Main menu"),
+    "m_pay": ("电费缴费", "Bill payment"),
+    "m_query": ("用户查询", "Customer query"),
+    "m_prepay": ("预存电费", "Prepayment"),
+    "m_card": ("购电（IC卡）", "Card purchase"),
+    "m_cardsvc": ("电卡服务", "Card service"),
+    "m_meter": ("抄表收费", "Meter reading"),
+    "m_stats": ("统计", "Statistics"),
+    "m_settle": ("对账结算", "Reconcile and settle"),
+    "m_pending": ("待处理事项", "Pending items"),
+    "m_admin": ("管理", "Administration"),
+    # entry
+    "customer_no": ("户号（10位）", "Customer number (10 digits)"),
+    "bad_customer_no": (
+        "户号应为10位数字，请重新输入",
+        "A customer number has 10 digits, enter it again",
+    ),
+    "querying": ("正在查询…", "Querying…"),
+    "name": ("户名", "Name"),
+    "address": ("地址", "Address"),
+    "due": ("应缴", "Due"),
+    "credit": ("预存余额", "Credit"),
+    "arrears": ("欠费", "Arrears"),
+    "no_arrears": ("该户无欠费", "Nothing owed"),
+    "ok_to_go_on": ("确认=继续  取消=返回", "OK=continue  CANCEL=back"),
+    "cash": ("收取现金（元）", "Cash received (yuan)"),
+    "amount": ("金额（元）", "Amount (yuan)"),
+    "bad_amount": ("金额格式不对，例如 150 或 150.50", "Amount not understood, e.g. 150 or 150.50"),
+    "cash_short": ("现金不足：应缴{due}元", "Not enough cash: {due} yuan due"),
+    "over_limit": ("金额超过单笔限额{limit}元", "Amount above the limit of {limit} yuan"),
+    "below_min": ("金额不能少于{minimum}元", "Amount must be at least {minimum} yuan"),
+    "roundup": (
+        "实收{amount}元，找零{change}元，{credit}元转入下月电费",
+        "Take {amount}, change {change}, {credit} carried to next month",
+    ),
+    "roundup_keys": (
+        "确认=转存  取消=不转存（找零{change}元）",
+        "OK=carry  CANCEL=no (change {change})",
+    ),
+    "confirm_pay": ("确认缴费", "Confirm payment"),
+    "pay_line": (
+        "缴费{amount}元  收现金{cash}元  找零{change}元",
+        "Pay {amount}  cash {cash}  change {change}",
+    ),
+    "ok_confirm": ("确认=提交  取消=返回", "OK=submit  CANCEL=back"),
+    "sending": ("正在提交，请勿关机…", "Sending, do not switch off…"),
+    "approved": ("交易成功", "Approved"),
+    "give_change": ("请找零{change}元", "Give {change} yuan change"),
+    "receipt_printed": ("票据已打印", "Receipt printed"),
+    "receipt_not_printed": (
+        "票据未打印（{reason}），装纸后在管理菜单重打",
+        "Receipt not printed ({reason}); reprint from Administration",
+    ),
+    "declined": ("交易失败：{text}", "Declined: {text}"),
+    "ask_wait": ("主站无应答，交易结果未知", "No answer from the station: outcome unknown"),
+    "ask_wait_keys": (
+        "确认=继续等待  取消=放弃并退还现金",
+        "OK=keep waiting  CANCEL=give up, hand the cash back",
+    ),
+    "reversal_hand_back_cash": (
+        "交易已取消（冲正待上送），请退还现金{cash}元",
+        "Cancelled (reversal queued): hand back {cash} yuan",
+    ),
+    "card_not_written_hand_back_cash": (
+        "写卡失败，交易已冲正，请退还现金{cash}元",
+        "Card not written, reversed: hand back {cash} yuan",
+    ),
+    "card_pulled_reinsert": (
+        "写卡中断！请重新插入同一张卡",
+        "Write interrupted! Insert the same card again",
+    ),
+    "press_any": ("按确认键返回", "Press OK to go back"),
+    # query
+    "query": ("用户查询", "Customer query"),
+    "bill_line": ("{month} {kwh}度 {amount}元 {state}", "{month} {kwh}kWh {amount} {state}"),
+    "paid": ("已缴", "paid"),
+    "unpaid": ("未缴", "unpaid"),
+    "payments": ("近期缴费", "Recent payments"),
+    # card
+    "insert_card": ("请插入购电卡", "Insert the purchase card"),
+    "insert_blank": ("请插入新卡（空白卡）", "Insert a new (blank) card"),
+    "reading_card": ("正在读卡，请勿拔卡…", "Reading the card, do not remove it…"),
+    "writing_card": ("正在写卡，请勿拔卡…", "Writing the card, do not remove it…"),
+    "card_error": ("读卡失败：{reason}", "Card error: {reason}"),
+    "card_info": ("卡号{serial}  购电次数{count}", "Card {serial}  purchases {count}"),
+    "card_done": ("写卡成功，请将卡插入电表", "Card written: insert it into the meter"),
+    "cardsvc": ("电卡服务", "Card service"),
+    "c_diag": ("电卡诊断", "Diagnose card"),
+    "c_open": ("开户（新卡）", "Open a new card"),
+    "c_reissue": ("补卡", "Reissue card"),
+    "reissue_fee": ("补卡工本费{fee}元", "Reissue fee {fee} yuan"),
+    "first_purchase": ("首次购电金额（元，可为0）", "First purchase (yuan, may be 0)"),
+    # meter reading
+    "reading": ("本次读数（度，可带一位小数）", "Meter reading (kWh, one decimal)"),
+    "bad_reading": ("读数格式不对，例如 12345.6", "Reading not understood, e.g. 12345.6"),
+    "billed": ("本月电量{kwh}度，电费{amount}元", "This month {kwh} kWh, {amount} yuan"),
+    # stats, settlement
+    "stats": ("今日统计", "Today"),
+    "limit": ("可用额度 {limit}元", "Available limit {limit}"),
+    "today": ("今日笔数 {count}  金额 {total}元", "Today {count} payments, {total} yuan"),
+    "settle": ("对账结算", "Reconcile and settle"),
+    "s_reconcile": ("按日期对账", "Reconcile dates"),
+    "s_settle": ("批次结算", "Settle the batch"),
+    "days": ("日期 YYMMDD-YYMMDD（确认=今天）", "Dates YYMMDD-YYMMDD (OK = today)"),
+    "bad_days": ("日期格式不对，例如 261101-261122", "Dates not understood, e.g. 261101-261122"),
+    "reconciled": ("{count}笔  {total}元", "{count} payments, {total} yuan"),
+    "settle_confirm": ("结算当前批次？确认=结算  取消=返回", "Settle the open batch? OK=settle"),
+    "settled": (
+        "结算完成（{result}），批次{batch}→{next}，{count}笔 {total}元",
+        "Settled ({result}), batch {batch}→{next}, {count} / {total}",
+    ),
+    "unsettled": ("对账不平，差异已打印：{count}项", "Not balanced; {count} differences printed"),
+    "balanced": ("平", "balanced"),
+    "settle_blocked": (
+        "还有待上送事项，请先处理（待处理事项）",
+        "Items still to deliver: see Pending items",
+    ),
+    # pending, admin
+    "pending": ("待处理事项", "Pending items"),
+    "nothing_pending": ("没有待处理事项", "Nothing pending"),
+    "admin": ("管理", "Administration"),
+    "a_signon": ("重新签到", "Sign on again"),
+    "a_network": ("网络测试", "Network test"),
+    "a_printer": ("打印机测试", "Printer test"),
+    "a_journal": ("流水检查", "Journal check"),
+    "a_language": ("切换语言 / Language", "Language / 切换语言"),
+    "a_lock": ("锁定终端（退出）", "Lock (log out)"),
+    "a_reprint": ("重打上一张票据", "Reprint last receipt"),
+    "network_ok": ("网络正常，往返{ms}毫秒", "Network fine, round trip {ms} ms"),
+    "network_bad": ("网络不通：{reason}", "No network: {reason}"),
+    "printer_ok": ("测试页已打印", "Test page printed"),
+    "printer_bad": ("打印机故障：{reason}", "Printer problem: {reason}"),
+    "journal_ok": ("流水完整，共{count}条", "Journal intact, {count} entries"),
+    "journal_bad": ("流水被改动：{reason}", "Journal altered: {reason}"),
+    "reprinted": ("已重打", "Reprinted"),
+    "nothing_to_reprint": ("没有可重打的票据", "No receipt to reprint"),
+    "busy": ("请稍候…", "Please wait…"),
+    # printer reasons
+    "printer_no_paper": ("打印机缺纸", "printer out of paper"),
+    "printer_paper_ran_out": ("打印中缺纸", "paper ran out"),
+    "printer_no_reply": ("打印机无应答", "printer not answering"),
+    "no_printer": ("未接打印机", "no printer"),
+    # status bar
+    "link_up": ("在线", "online"),
+    "link_down": ("离线", "offline"),
+    "paper_ok": ("纸", "paper"),
+    "paper_out": ("缺纸", "NO PAPER"),
+    "pending_n": ("待{n}", "pend {n}"),
+}
+
+
+def t(key: str, locale: str = "zh_CN", **values: object) -> str:
+    zh, en = TEXTS.get(key, (key, key))
+    text = zh if locale == "zh_CN" else en
+    return text.format(**values) if values else text
