@@ -12,6 +12,7 @@ configuration for terminal T0000001, and runs ``gridpos run`` against them as a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -180,17 +181,16 @@ def run(args: argparse.Namespace) -> int:
 def _interactive(stack: DemoStack) -> int:
     stack.card_insert("user-0100000005.json")
     print(f"""gridpos demo — everything in {stack.folder}
-  station: 127.0.0.1:{stack.station.port}    modem: {stack.modem.path}    printer: {stack.printer.path}
+  station: 127.0.0.1:{stack.station.port}   modem: {stack.modem.path}
+  printer: {stack.printer.path}
   card: {"demo user card 0100000005 in the virtual reader" if stack.slot else stack.card_reason}
   receipts: {stack.receipts}
 
   Log in with operator 100101, password 123456. Keys: digits, Enter = OK, Esc = CANCEL,
   Backspace = CLEAR, arrows. Try 1 (bill payment) with customer 0100000123. Ctrl-Q quits.
   Press Enter to start.""")
-    try:
+    with contextlib.suppress(EOFError):
         input()
-    except EOFError:
-        pass
     done = subprocess.run(stack.terminal_command("keyboard", "console"), check=False)
     print(f"receipts are in {stack.receipts}")
     return done.returncode

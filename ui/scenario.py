@@ -22,6 +22,7 @@ text and returns non-zero, naming the line, when an expectation fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -160,10 +161,8 @@ class Runner:
         if kill:
             self.proc.send_signal(signal.SIGKILL)
         else:
-            try:
+            with contextlib.suppress(OSError):
                 self.proc.stdin.close()
-            except OSError:
-                pass
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
