@@ -125,11 +125,20 @@ retry_max_s = 30
         if not path.exists():
             return f"no card image {path}"
         self.slot.insert(VirtualCard(CardImage.load(path)), path)
+        from drivers.card.reader import CardReader
+        from sim.card.pcscd import READER
+
+        if not CardReader(READER).wait_present(5):  # as long as a person takes to look up
+            return "the reader did not see the card"
         return ""
 
     def card_remove(self) -> None:
         if self.slot is not None:
             self.slot.remove()
+            from drivers.card.reader import CardReader
+            from sim.card.pcscd import READER
+
+            CardReader(READER).wait_absent(5)
 
     def terminal_command(self, keys: str, display: str) -> list[str]:
         return [
@@ -167,7 +176,16 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ScenarioError) as exc:
             print(f"gridpos: {args.script}: {exc}", file=sys.stderr)
             return 2
-    stack = DemoStack(folder, args.fresh, args.rtt_ms, args.kbps, args.dialect, args.locale)
+    # Scripted runs wait less for a silent station, so a scenario that cuts the link is quick.
+    stack = DemoStack(
+        folder,
+        args.fresh,
+        args.rtt_ms,
+        args.kbps,
+        args.dialect,
+        args.locale,
+        response_s=3 if args.headless else 10,
+    )
     try:
         if args.headless:
             from ui.scenario import Runner

@@ -37,7 +37,7 @@ def test_sim_card_makes_demo_images(tmp_path):
         check=True,
     )
     names = sorted(line.rsplit("/", 1)[1] for line in done.stdout.split())
-    assert names == ["blank.json", "corrupt.json", "user-0100000005.json"]
+    assert names == ["blank.json", "blank2.json", "corrupt.json", "user-0100000005.json"]
     assert CardImage.load(tmp_path / "user-0100000005.json").serial.hex() == "5a00000100000005"
 
 

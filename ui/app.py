@@ -330,7 +330,7 @@ class Services:
         return mc.Reply(op, True, {"lines": [self.t("printer_bad", reason=self.t(result.reason))]})
 
     async def op_journal(self, op: str) -> mc.Reply:
-        verdict = await asyncio.to_thread(self.terminal.journal.verify)
+        verdict = self.terminal.journal.verify()
         if verdict.ok:
             return mc.Reply(op, True, {"lines": [self.t("journal_ok", count=verdict.entries)]})
         return mc.Reply(op, True, {"lines": [self.t("journal_bad", reason=verdict.reason)]})
@@ -339,7 +339,7 @@ class Services:
         txn = self.last_txn or self._last_printed()
         if txn is None:
             return mc.Reply(op, True, {"lines": [self.t("nothing_to_reprint")]})
-        ok, reason = await asyncio.to_thread(self.terminal.reprint, txn)
+        ok, reason = self.terminal.reprint(txn)  # the journal is this thread's
         self.paper = ok or reason not in ("printer_no_paper", "printer_paper_ran_out")
         if ok:
             return mc.Reply(op, True, {"lines": [self.t("reprinted")]})

@@ -707,6 +707,8 @@ class Machine:
     # --- statistics, settlement, admin ----------------------------------------------------------
 
     def on_lines(self, reply: Reply) -> list[Command]:
+        if not reply.ok:
+            return self._failed(reply)
         return self._message(list(reply.data.get("lines", [])))
 
     def days_done(self, key: Key) -> list[Command]:

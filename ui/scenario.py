@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 
 KEY_NAMES = {"OK", "CANCEL", "CLEAR", "F1", "F2", "F3", "F4", "UP", "DOWN", "LEFT", "RIGHT", "."}
-EXPECT_TIMEOUT_S = 20.0
+EXPECT_TIMEOUT_S = 20.0  # a failing expectation costs this long
 
 
 class ScenarioError(ValueError):
@@ -216,13 +216,10 @@ class Runner:
         elif verb == "wait":
             time.sleep(float(arg))
         elif verb == "expect":
-            return self._expect(
-                lambda: arg in self.current.replace("\n", "") or arg in self.current,
-                f"no screen showed {arg!r}",
-            )
+            return self._expect(lambda: _shows(self.current, arg), f"no screen showed {arg!r}")
         elif verb == "expect-receipt":
             return self._expect(
-                lambda: any(arg in text for text in self._receipt_texts()),
+                lambda: any(_shows(text, arg) for text in self._receipt_texts()),
                 f"no receipt showed {arg!r}",
             )
         elif verb == "check":
@@ -294,3 +291,9 @@ class Runner:
                     f"{len(owed)} items still owed, open {open_}"
                 )
             time.sleep(0.5)
+
+
+def _shows(text: str, wanted: str) -> bool:
+    """Whether ``wanted`` is on the screen, across line wraps and column padding."""
+    flat = " ".join(text.split())
+    return wanted in text or wanted in text.replace("\n", "") or " ".join(wanted.split()) in flat

@@ -95,7 +95,7 @@ def _insert_into_meter(slot, card, image_path) -> None:
 
 
 def make_demo_images(folder):
-    """A user card of demo customer 0100000005, a blank card and a corrupt card."""
+    """A user card of demo customer 0100000005, two blank cards and a corrupt card."""
     from sim.card.card import blank_image, user_image
     from sim.station.seed import (
         DEMO_CARD_ACCESS_KEY,
@@ -113,6 +113,9 @@ def make_demo_images(folder):
         ),
         "blank.json": blank_image(
             bytes.fromhex("5b00000000000001"), DEMO_CARD_MASTER_KEY, DEMO_CARD_ACCESS_KEY
+        ),
+        "blank2.json": blank_image(
+            bytes.fromhex("5b00000000000002"), DEMO_CARD_MASTER_KEY, DEMO_CARD_ACCESS_KEY
         ),
     }
     corrupt = user_image(

@@ -10,7 +10,8 @@ Well-known entries used by the README, the scenarios and the tests:
 * terminal ``T0000001`` of agent ``A0001`` (城关镇代收点); its master key is
   ``demo_master_key("T0000001")``;
 * operator ``100101`` with password ``123456`` at ``A0001``; ``200101`` belongs to ``A0002``;
-* customer ``0100000123`` 王秀英, postpaid with two unpaid months (132 and 118 kWh, 132.08 元);
+* customer ``0100000123`` 王秀英, postpaid with two unpaid months (132 and 118 kWh, 132.08 元),
+  last meter reading 23456.0 kWh;
 * customer ``0100000005``, card-prepaid with card ``demo_card_serial("0100000005")``;
   ``0100000015``, card-prepaid without a card yet.
 """
@@ -183,4 +184,6 @@ def _seed_customer(db, rng: random.Random, index: int, today: date) -> None:
             " VALUES (?, ?, ?, ?, ?)",
             (number, month, kwh, amount, paid),
         )
+    if index == 123:
+        reading = 234560  # 23456.0 kWh: the README's meter-reading example starts here
     db.execute("UPDATE customers SET last_reading = ? WHERE customer_no = ?", (reading, number))

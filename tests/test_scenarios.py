@@ -1,0 +1,91 @@
+"""Every flow of the terminal, as a person would do it, against the whole stack (headless demo).
+
+Each file in ``tests/scenarios/`` runs ``gridpos demo --headless --script FILE`` in a fresh
+folder: station, modem emulator, printer emulator, card emulator on vpcd, and the terminal as
+its own process. Card scenarios need pcscd and vpcd (installed by ``make test`` as root).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ui.scenario import ScenarioError, parse
+
+SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.txt"))
+
+
+def needs_card(path: Path) -> bool:
+    return any(step.verb == "card" for step in parse(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_scenario(path, tmp_path, request):
+    if needs_card(path):
+        request.getfixturevalue("pcscd")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "terminal.cli",
+            "demo",
+            "--headless",
+            "--fresh",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--rtt-ms",
+            "20",
+            "--script",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    tail = done.stdout[-3000:] + done.stderr[-2000:]
+    assert done.returncode == 0, tail
+    if "check books" in path.read_text(encoding="utf-8"):
+        assert "books agree" in done.stdout
+
+
+def test_malformed_scripts_name_the_line():
+    with pytest.raises(ScenarioError, match="line 2: unknown key 'ENTER'"):
+        parse("key OK\nkey ENTER\n")
+    with pytest.raises(ScenarioError, match="line 1: link down"):
+        parse("link sideways")
+    with pytest.raises(ScenarioError, match="line 3: unknown step 'jump'"):
+        parse("# comment\n\njump 3")
+    with pytest.raises(ScenarioError, match="line 1: wait takes seconds"):
+        parse("wait forever")
+    steps = parse("expect 缴费 # not a comment in an expectation\ntype 0100000123 # digits\n")
+    assert steps[0].arg == "缴费 # not a comment in an expectation"
+    assert steps[1].arg == "0100000123"
+
+
+def test_failed_expectation_exits_non_zero_with_the_line(tmp_path):
+    script = tmp_path / "s.txt"
+    script.write_text("expect 请按确认键登录\nexpect 这句话不会出现\n", encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "terminal.cli",
+            "demo",
+            "--headless",
+            "--fresh",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--script",
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "FAILED at line 2" in done.stdout
