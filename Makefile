@@ -11,10 +11,8 @@ DEBIAN_PACKAGES := libpcsclite-dev swig pcscd vsmartcard-vpcd fonts-wqy-microhei
 
 .PHONY: demo test lint debian-packages clean
 
-# Until the terminal demo exists, `make demo` runs the reference station with demo data.
 demo: $(VENV)/.installed
-	mkdir -p var
-	$(BIN)/gridpos sim station --db var/station.db --seed-demo --port 9583
+	$(BIN)/gridpos demo
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
