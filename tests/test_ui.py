@@ -70,8 +70,9 @@ def test_payment_flow_requests_exactly_what_was_confirmed():
     m.handle(OK)  # round-up offer
     m.handle(CANCEL)  # no: exact change
     commands = m.handle(OK)
-    assert commands[-1] == mc.Do("pay", {"flow": "pay", "amount": 13208, "cash": 15000,
-                                         "customer_no": "0100000123"})
+    assert commands[-1] == mc.Do(
+        "pay", {"flow": "pay", "amount": 13208, "cash": 15000, "customer_no": "0100000123"}
+    )
 
 
 def test_cash_short_and_over_limit_are_refused_with_the_reason():

@@ -399,6 +399,9 @@ class App:
     async def run(self) -> None:
         reader = asyncio.create_task(self._read_keys())
         self._apply(self.machine.start())
+        printer = self.services.terminal.printer
+        if printer is not None and hasattr(printer, "warm_up"):
+            self._tasks.add(asyncio.create_task(asyncio.to_thread(printer.warm_up)))
         last_key = time.monotonic()
         try:
             while True:

@@ -11,6 +11,7 @@ import contextlib
 import os
 import select
 import threading
+import time
 import tty
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class PrinterEmulator:
         self.received = bytearray()
         self.printed = bytearray()  # what actually reached paper
         self.saved: list[Path] = []
+        self.first_print_at: float | None = None  # when the first byte to print arrived
         self._master, slave = os.openpty()
         tty.setraw(slave)
         self.path = os.ttyname(slave)
@@ -106,6 +108,8 @@ class PrinterEmulator:
                     i += size
                     continue
                 byte = data[i : i + 1]
+                if self.first_print_at is None:
+                    self.first_print_at = time.monotonic()
                 if not self.out_of_paper and self.powered:
                     self.printed += byte
                     if byte == b"\n" and self.paper_lines is not None:
