@@ -257,6 +257,25 @@ def test_card_pulled_mid_write_is_resolved_when_it_comes_back(tear, station, car
     asyncio.run(go())
 
 
+def test_a_card_pulled_mid_write_and_put_straight_back_is_seen_again(card_slot, tmp_path):
+    """pcscd must not be left believing the reader empty when the card returns at once."""
+    image_path = tmp_path / "card.json"
+    demo_card().save(image_path)
+    card = insert(card_slot, CardImage.load(image_path), image_path)
+    card.tear = "after"
+    session = CardReader(READER).connect()
+    serial = session.read_all().info.serial
+    session.authenticate(DEMO_CARD_ACCESS_KEY, serial)
+    session._ok(p.select(p.FID_RETURN), "select")
+    with pytest.raises(CardRemoved):
+        session._ok(p.update_binary(0, bytes(p.FILE_SIZES[p.FID_RETURN])), "write")
+    session.close()
+    insert(card_slot, CardImage.load(image_path), image_path)  # asserts the reader sees it
+    again = CardReader(READER).connect()
+    assert again.read_all().info.serial == serial
+    again.close()
+
+
 def test_reissue_onto_a_blank_card_and_the_meter_binds_it(station, card_slot, tmp_path):
     new_serial = bytes.fromhex("5b00000000000009")
     insert(card_slot, blank_image(new_serial, DEMO_CARD_MASTER_KEY, DEMO_CARD_ACCESS_KEY))

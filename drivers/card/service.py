@@ -52,7 +52,8 @@ class CardService:
             session.authenticate(self.access_master, card.info.serial)
             session.write_grant(grant)
             return session.read_all().purchase == grant
-        except CardRemoved:
+        except CardRemoved as exc:
+            log.info("card write interrupted: %s", exc)
             return None
         except p.CardError as exc:
             log.warning("card write refused: %s", exc)
@@ -70,13 +71,17 @@ class CardService:
 
     def _carries(self, grant: CardGrant) -> bool | None:
         if not self.reader.wait_present(self.wait_s):
+            log.info("no card in the reader after %.0f s", self.wait_s)
             return None
         try:
             card = self._read()
-        except CardRemoved:
+        except CardRemoved as exc:
+            log.info("the card left while being read: %s", exc)
             return None
-        except p.CardError:
+        except p.CardError as exc:
+            log.info("the card's purchase data cannot be read: %s", exc)
             return False  # unreadable purchase data: the grant is not on it
         if card.info.serial != grant.serial:
+            log.info("a different card is in the reader")
             return None
         return card.purchase == grant or card.purchase_count > grant.count

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from pathlib import Path
 
 from sim.card.card import CardPulled, VirtualCard
@@ -20,6 +21,12 @@ from sim.card.card import CardPulled, VirtualCard
 log = logging.getLogger("gridpos.sim.card")
 
 DEFAULT_PORT = 35963
+
+# pcscd learns of a removal only by polling the driver (a few times a second). A card that is
+# back before the next poll looks as if it never left, while the session that saw it go has
+# already marked the reader empty: pcscd then reports "no card" until the next real removal.
+# A person cannot swap a card that fast, so a card stays out of the slot at least this long.
+MIN_OUT_S = 1.0
 
 
 class VpcdSlot:
@@ -34,6 +41,7 @@ class VpcdSlot:
         self._thread: threading.Thread | None = None
         self.removed = threading.Event()
         self.removed.set()
+        self._out_since = 0.0
 
     @property
     def present(self) -> bool:
@@ -41,6 +49,7 @@ class VpcdSlot:
 
     def insert(self, card: VirtualCard, image_path: str | Path | None = None) -> None:
         self.remove()
+        time.sleep(max(0.0, self._out_since + MIN_OUT_S - time.monotonic()))
         self.card = card
         self.image_path = Path(image_path) if image_path else None
         sock = socket.create_connection((self.host, self.port), timeout=5)
@@ -59,6 +68,11 @@ class VpcdSlot:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(5)
         self._thread = None
+        self._mark_out()
+
+    def _mark_out(self) -> None:
+        if not self.removed.is_set():
+            self._out_since = time.monotonic()
         self.removed.set()
 
     def _save(self, card: VirtualCard) -> None:
@@ -91,7 +105,7 @@ class VpcdSlot:
         finally:
             with contextlib.suppress(OSError):
                 sock.close()
-            self.removed.set()
+            self._mark_out()
 
 
 def _recv_exact(sock: socket.socket, size: int) -> bytes:
