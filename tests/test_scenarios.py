@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ui.scenario import ScenarioError, parse
+from ui.scenario import KEY_NAMES, ScenarioError, parse
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.txt"))
 
@@ -64,6 +66,58 @@ def test_malformed_scripts_name_the_line():
     steps = parse("expect 缴费 # not a comment in an expectation\ntype 0100000123 # digits\n")
     assert steps[0].arg == "缴费 # not a comment in an expectation"
     assert steps[1].arg == "0100000123"
+
+
+STEP_WORDS = st.sampled_from(
+    [
+        "key",
+        "type",
+        "card",
+        "link",
+        "paper",
+        "wait",
+        "expect",
+        "power-cut",
+        "check",
+        "insert",
+        "remove",
+        "tear",
+        "before",
+        "drop-after",
+        "down",
+        "up",
+        "out",
+        "in",
+        "books",
+        "OK",
+        "#",
+    ]
+)
+LINES = st.lists(
+    st.lists(STEP_WORDS | st.text(max_size=8), max_size=4).map(" ".join) | st.text(max_size=30),
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LINES)
+def test_any_script_parses_to_runnable_steps_or_names_its_bad_line(lines):
+    text = "\n".join(lines)
+    try:
+        steps = parse(text)
+    except ScenarioError as exc:
+        number = int(str(exc).split(":", 1)[0].removeprefix("line "))
+        assert 1 <= number <= len(text.splitlines())
+        return
+    for step in steps:  # what the runner will do with each argument must work
+        if step.verb == "key":
+            assert step.arg in KEY_NAMES or step.arg in "0123456789"
+        elif step.verb == "link" and step.arg.startswith("drop-after"):
+            assert int(step.arg.split()[1]) >= 0
+        elif step.verb == "wait":
+            assert 0 <= float(step.arg) <= 600
+        elif step.verb == "type":
+            assert step.arg and set(step.arg) <= set("0123456789.-")
 
 
 def test_failed_expectation_exits_non_zero_with_the_line(tmp_path):

@@ -58,7 +58,7 @@ def parse(text: str) -> list[Step]:
         verb, _, arg = line.partition(" ")
         arg = arg.strip()
         if verb == "key":
-            if not (arg in KEY_NAMES or (len(arg) == 1 and arg.isdigit())):
+            if not (arg in KEY_NAMES or (len(arg) == 1 and arg in "0123456789")):
                 raise ScenarioError(f"line {number}: unknown key {arg!r}")
         elif verb == "type":
             if not arg or any(ch not in "0123456789.-" for ch in arg):
@@ -77,7 +77,10 @@ def parse(text: str) -> list[Step]:
         elif verb == "link":
             words = arg.split()
             if words not in (["down"], ["up"]) and not (
-                len(words) == 2 and words[0] == "drop-after" and words[1].isdigit()
+                len(words) == 2
+                and words[0] == "drop-after"
+                and words[1].isascii()
+                and words[1].isdigit()
             ):
                 raise ScenarioError(f"line {number}: link down | link up | link drop-after N")
         elif verb == "paper":
