@@ -35,6 +35,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("diag", "card"): ("drivers.card.cli", "read the card in the reader and explain every field"),
     ("bench",): ("terminal.bench", "measure bytes, round trips, speed and memory, with targets"),
     ("demo",): ("terminal.demo", "the terminal with station, modem, printer and card emulators"),
+    ("faults",): ("terminal.faults", "a seeded fault campaign over the whole stack, then settle"),
     ("fuzz",): ("terminal.fuzz", "random and mutated input at every parser; any crash is a bug"),
     ("run",): ("terminal.run", "run the terminal program on this device's keypad and display"),
     ("sim", "card"): ("sim.card.cli", "play a purchase-card image into the vpcd virtual reader"),

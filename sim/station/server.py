@@ -72,6 +72,8 @@ class StationServer:
             log.warning("%s: %s; closing connection", peer, exc)
         except (TimeoutError, ConnectionError) as exc:
             log.info("%s: connection ended: %r", peer, exc)
+        except asyncio.CancelledError:
+            log.info("%s: closed: the station is stopping", peer)
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError, asyncio.CancelledError):
@@ -113,8 +115,13 @@ class StationThread:
         self.thread.start()
         ready.wait(10)
         self.port = self.server.port
+        self.stopped = False
 
     def stop(self) -> None:
+        """Stop serving and close the ledger; stopping twice does nothing more."""
+        if self.stopped:
+            return
+        self.stopped = True
         asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)

@@ -1,0 +1,374 @@
+"""``gridpos faults``: a seeded fault campaign over the whole stack, ending in a settlement.
+
+The terminal (``terminal.faults_worker``, the production terminal in its own process) pays bills,
+takes prepayments and sells electricity onto the card, through the GPRS module driver and its
+emulator, to the reference station, printing on the printer emulator. Before each transaction
+the campaign may inject one fault of the fault model at a chosen point: the link dropped after
+n bytes either way, the answer lost, ``+PDP: DEACT``, ``CLOSED``, ``SEND FAIL``, a module reboot,
+a terminal power cut after journal append k, a station crash and restart, paper out, the card
+pulled before or after its write commits. At the end the terminal is power-cycled, recovers,
+delivers what it owes and settles; then its journal and the station's ledger are compared.
+
+The plan — every transaction, fault and point — is a function of ``--seed``; outcomes that
+depend on nothing but bytes and journal appends repeat exactly with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+FAULTS = (
+    "none",
+    "drop_down",
+    "drop_up",
+    "answer_lost",
+    "pdp_deact",
+    "closed",
+    "send_fail",
+    "modem_reboot",
+    "power_cut",
+    "station_restart",
+    "station_down",
+    "paper_out",
+    "card_tear",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--transactions", type=int, default=40)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--dir", help="keep the run's files here (default: a temporary folder)")
+
+
+@dataclass(frozen=True)
+class Planned:
+    number: int
+    kind: str  # bill, prepay, card
+    customer: str
+    amount: int
+    fault: str
+    point: int  # bytes for drops, journal appends for power cuts, 0/1 before/after for tears
+
+
+def plan(seed: int, transactions: int, cards: bool) -> list[Planned]:
+    rng = random.Random(seed)
+    postpaid = [f"01{i:08d}" for i in range(1, 201) if i % 10 not in (5, 7)]
+    kinds = ["bill", "prepay", "card"] if cards else ["bill", "prepay"]
+    faults = [f for f in FAULTS if cards or f != "card_tear"]
+    out = []
+    for number in range(1, transactions + 1):
+        kind = rng.choice(kinds)
+        fault = rng.choice(faults)
+        if fault == "card_tear" and kind != "card":
+            kind = "card"
+        point = {
+            "drop_down": rng.randint(0, 60),
+            "drop_up": rng.randint(0, 60),
+            "power_cut": rng.randint(1, 9),
+            "card_tear": rng.randint(0, 1),
+        }.get(fault, 0)
+        customer = rng.choice(postpaid) if kind == "bill" else "0100000123"
+        amount = rng.choice((1000, 2000, 5000, 10000))
+        out.append(Planned(number, kind, customer, amount, fault, point))
+    return out
+
+
+class Campaign:
+    def __init__(self, folder: Path) -> None:
+        from terminal.demo import DemoStack
+
+        self.stack = DemoStack(folder, fresh=True, rtt_ms=20, kbps=0, response_s=2)
+        self.cards = self.stack.slot is not None
+        self.proc: subprocess.Popen | None = None
+        # What the terminal logs (every process it runs as, power cut after power cut).
+        self.terminal_log = open(folder / "terminal.log", "ab")  # noqa: SIM115
+        self.log: list[dict] = []
+
+    # --- the terminal process -------------------------------------------------------------
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "terminal.faults_worker", "--config", str(self.stack.config)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.terminal_log,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def ask(self, **request) -> dict:
+        """Send one request; an empty answer means the terminal died (a power cut)."""
+        assert self.proc is not None and self.proc.stdin and self.proc.stdout
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            return {}
+        line = self.proc.stdout.readline()
+        return json.loads(line) if line else {}
+
+    def power_cycle(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.start()
+        for _ in range(5):
+            if self.ask(op="sign_on").get("ok"):
+                break
+            time.sleep(0.5)
+        self.ask(op="recover")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+            self.proc = None
+
+    # --- faults ---------------------------------------------------------------------------
+
+    def inject(self, step: Planned) -> None:
+        s = self.stack
+        f = step.fault
+        if f == "drop_down":
+            s.modem.control(f"link drop-after {step.point}")
+        elif f == "drop_up":
+            s.modem.control(f"link drop-after-up {step.point}")
+        elif f == "answer_lost":
+            s.modem.control("link drop-after 0")
+        elif f == "pdp_deact":
+            s.modem.control("pdp deact")
+        elif f == "closed":
+            s.modem.control("closed")
+        elif f == "send_fail":
+            s.modem.control("send fail")
+        elif f == "modem_reboot":
+            s.modem.control("reboot")
+        elif f == "power_cut":
+            self.ask(op="die_after", appends=step.point)
+        elif f == "station_restart":
+            self._restart_station()
+        elif f == "station_down":
+            s.station.stop()
+        elif f == "paper_out":
+            s.printer.paper_out()
+        elif f == "card_tear" and s.slot is not None and s.slot.card is not None:
+            s.slot.card.tear = "before" if step.point == 0 else "after"
+
+    def _restart_station(self) -> None:
+        from sim.station.server import StationThread
+
+        port = self.stack.station.port
+        self.stack.station.stop()
+        self.stack.station = StationThread(str(self.stack.folder / "station.db"), port=port)
+
+    def heal(self, step: Planned) -> dict:
+        """Undo the fault's lasting part, as the world does: power back, paper in, card back."""
+        s = self.stack
+        s.modem.drop_down = s.modem.drop_up = None
+        if step.fault == "station_down":
+            self._restart_station()
+        if step.fault == "paper_out":
+            s.printer.paper_in()
+        if step.kind == "card" and self.cards and not s.slot.present:
+            return self._card_back()
+        return {}
+
+    def _card_back(self) -> dict:
+        """Put the campaign's card back in the reader and let the terminal settle from it."""
+        problem = self.stack.card_insert(str(self.card_image))
+        answer = self.ask(op="resolve_card")
+        if problem:
+            answer["card_insert"] = problem
+        return answer
+
+    # --- the run ----------------------------------------------------------------------------
+
+    def run(self, steps: list[Planned]) -> dict:
+        if self.cards:
+            from sim.card.cli import make_demo_images
+
+            images = make_demo_images(self.stack.folder / "campaign-cards")
+            self.card_image = next(p for p in images if p.name.startswith("user-"))
+            self.stack.card_insert(str(self.card_image))
+        self.start()
+        self.ask(op="sign_on")
+        outcomes: Counter[str] = Counter()
+        for step in steps:
+            self.inject(step)
+            if step.kind == "card":
+                answer = self.ask(op="card", amount=step.amount)
+            else:
+                answer = self.ask(
+                    op="pay",
+                    kind=step.kind,
+                    customer=step.customer,
+                    amount=step.amount,
+                    extra=step.amount % 700,
+                )
+            if not answer:  # the terminal died: power it up again
+                self.power_cycle()
+                answer = {"outcome": "power_cut"}
+            healed = self.heal(step)
+            if healed:
+                answer["after_heal"] = healed
+            outcomes[answer.get("outcome") or ("error" if not answer.get("ok") else "done")] += 1
+            self.log.append({"step": step.__dict__, "answer": answer})
+            self.ask(op="drain")
+        # The end of the day: power-cycle, recover, deliver everything, settle.
+        self.power_cycle()
+        if self.cards:  # a card purchase left mid-write is settled from the card itself
+            if self.stack.slot.present:
+                self.log.append({"end_of_day": self.ask(op="resolve_card")})
+            else:
+                self.log.append({"end_of_day": self._card_back()})
+        for _ in range(20):
+            if self.ask(op="drain").get("remaining", 1) == 0:
+                break
+            time.sleep(0.5)
+        settled = self.ask(op="settle")
+        self.stop()
+        with open(self.stack.folder / "campaign.jsonl", "w", encoding="utf-8") as out:
+            for line in self.log:
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return {"outcomes": dict(outcomes), "settlement": settled}
+
+    def compare(self) -> dict:
+        import sqlite3
+
+        from offline_queue.journal import Journal
+        from terminal.lifecycle import POSTED
+
+        folder = self.stack.folder
+        journal = Journal(folder / "journal.db", folder / "journal.key", create=False)
+        mine: dict[tuple[int, int], int] = {}
+        known: set[tuple[int, int]] = set()
+        states: Counter[str] = Counter()
+        for txn, state in journal.states().items():
+            created = journal.first(txn, "created") or journal.first(txn, "adopted")
+            if created is None:
+                continue
+            key = (created.payload["batch"], created.payload["trace"])
+            known.add(key)
+            states[state.value] += 1
+            if state in POSTED:
+                mine[key] = created.payload["amount_fen"]
+        verified = journal.verify().ok
+        journal.close()
+        db = sqlite3.connect(folder / "station.db")
+        rows = db.execute(
+            "SELECT batch, trace, amount_fen FROM requests WHERE terminal_id ="
+            " 'T0000001' AND state = 'posted' AND kind IS NOT NULL"
+        ).fetchall()
+        db.close()
+        theirs = {(b, t): a for b, t, a in rows}
+        mismatches = []
+        for key in sorted(set(mine) | set(theirs)):
+            if mine.get(key) != theirs.get(key):
+                mismatches.append(
+                    {
+                        "batch": key[0],
+                        "trace": key[1],
+                        "terminal_fen": mine.get(key),
+                        "station_fen": theirs.get(key),
+                    }
+                )
+        return {
+            "final_states": dict(states),
+            "one_sided": sum(1 for k in theirs if k not in mine and k in known),
+            "doubled": sum(1 for k in theirs if k not in known),
+            "lost": sum(1 for k in mine if k not in theirs),
+            "terminal_total_fen": sum(mine.values()),
+            "station_total_fen": sum(theirs.values()),
+            "journal_intact": verified,
+            "mismatches": mismatches,
+        }
+
+    def close(self) -> None:
+        self.stop()
+        self.terminal_log.close()
+        self.stack.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    import tempfile
+
+    folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="gridpos-faults-"))
+    campaign = Campaign(folder)
+    try:
+        steps = plan(args.seed, args.transactions, campaign.cards)
+        started = time.monotonic()
+        result = campaign.run(steps)
+        report = {
+            "seed": args.seed,
+            "transactions": args.transactions,
+            "plan_digest": hashlib.sha256(
+                json.dumps([s.__dict__ for s in steps]).encode()
+            ).hexdigest()[:16],
+            "card_flows": campaign.cards,
+            "faults": dict(Counter(s.fault for s in steps)),
+            **result,
+            **campaign.compare(),
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    finally:
+        campaign.close()
+    bad = (
+        report["one_sided"]
+        or report["doubled"]
+        or report["lost"]
+        or report["mismatches"]
+        or report["terminal_total_fen"] != report["station_total_fen"]
+        or not report["journal_intact"]
+        or not report["settlement"].get("balanced")
+    )
+    if args.json:
+        print(json.dumps(report, indent=1, ensure_ascii=False))
+    else:
+        _print(report)
+    return 1 if bad else 0
+
+
+def _print(r: dict) -> None:
+    print(
+        f"gridpos faults — seed {r['seed']}, {r['transactions']} transactions, plan "
+        f"{r['plan_digest']}, card flows {'on' if r['card_flows'] else 'off'}, "
+        f"{r['seconds']} s"
+    )
+    print("faults injected:")
+    for name, count in sorted(r["faults"].items()):
+        print(f"  {name:<16} {count}")
+    print("operator outcomes:")
+    for name, count in sorted(r["outcomes"].items()):
+        print(f"  {name:<16} {count}")
+    print("final states in the journal:")
+    for name, count in sorted(r["final_states"].items()):
+        print(f"  {name:<16} {count}")
+    s = r["settlement"]
+    print(
+        f"settlement: {'balanced' if s.get('balanced') else 'NOT balanced'} "
+        f"({s.get('count')} payments)"
+    )
+    for key in (
+        "one_sided",
+        "doubled",
+        "lost",
+        "terminal_total_fen",
+        "station_total_fen",
+        "journal_intact",
+    ):
+        print(f"{key} = {r[key]}")
+    for mismatch in r["mismatches"]:
+        print(f"MISMATCH {mismatch}")

@@ -1,0 +1,159 @@
+"""The terminal side of ``gridpos faults``: the production terminal, driven by JSON lines.
+
+Run as its own process (``python -m terminal.faults_worker --config FILE``) so that a power cut
+is a real SIGKILL. It builds the terminal exactly as ``gridpos run`` does (``build_terminal``:
+journal, GPRS module driver, printer, card reader) and answers one JSON line per request:
+
+    {"op": "sign_on"} {"op": "pay", "kind": "bill", "customer": "0100000123"}
+    {"op": "card", "amount": 5000} {"op": "resolve_card"} {"op": "recover"} {"op": "drain"}
+    {"op": "settle"} {"op": "die_after", "appends": 3}
+
+``die_after`` is the campaign's power switch: the process kills itself right after its k-th
+journal append from then on. It wraps ``Journal.append`` in this process only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+
+
+def arm_power_cut(appends: int) -> None:
+    from offline_queue.journal import Journal
+
+    original = Journal.append
+    count = {"n": 0}
+
+    def append(self, txn, event, payload=None):
+        entry = original(self, txn, event, payload)
+        count["n"] += 1
+        if count["n"] >= appends:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return entry
+
+    Journal.append = append
+
+
+async def serve(config) -> None:
+    from drivers.transport import LinkError
+    from terminal import messages as m
+    from terminal.records import Amount
+    from terminal.run import build_terminal
+    from terminal.session import NotSignedOn, StationDeclined
+
+    terminal, starter = build_terminal(config)
+    if starter is not None:
+        starter()
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            break
+        request = json.loads(line)
+        op = request["op"]
+        answer: dict = {"op": op}
+        try:
+            if op == "sign_on":
+                await terminal.sign_on("100101", "123456")
+            elif op == "die_after":
+                arm_power_cut(request["appends"])
+            elif op == "pay":
+                kind = request["kind"]
+                customer = request["customer"]
+                if kind == "bill":
+                    info = await terminal.inquire(customer_no=customer)
+                    if not info.approved:
+                        raise StationDeclined(info.response)
+                    due = info.amounts.get(Amount.DUE, 0)
+                    amount = due + request.get("extra", 0)
+                    order = terminal.order(
+                        m.Processing.BILL_PAYMENT,
+                        amount,
+                        customer_no=customer,
+                        cash_fen=amount,
+                        due_fen=due,
+                        name=info.name or "",
+                        bills=[[b.month, b.kwh, b.due_fen] for b in info.bills or ()],
+                    )
+                else:
+                    order = terminal.order(
+                        m.Processing.PREPAYMENT,
+                        request["amount"],
+                        customer_no=customer,
+                        cash_fen=request["amount"],
+                    )
+                done = await terminal.run(order)
+                answer.update(outcome=done.outcome.value, code=done.code, message=done.message)
+            elif op == "card":
+                data = await terminal.card.read()
+                info = await terminal.inquire(card_serial=data.info.serial)
+                if not info.approved:
+                    raise StationDeclined(info.response)
+                meter = {
+                    "kind": int(info.meter.kind),
+                    "meter_no": info.meter.meter_no,
+                    "purchase_count": data.purchase_count,
+                }
+                order = terminal.order(
+                    m.Processing.CARD_PURCHASE,
+                    request["amount"],
+                    customer_no=info.customer_no,
+                    card_serial=data.info.serial.hex(),
+                    meter=meter,
+                    cash_fen=request["amount"],
+                )
+                done = await terminal.run(order)
+                answer.update(outcome=done.outcome.value, code=done.code, message=done.message)
+            elif op == "resolve_card":
+                for txn in terminal.journal.open_transactions():
+                    if terminal.journal.state(txn).value == "card_writing":
+                        done = await terminal.resolve_card(txn)
+                        answer.setdefault("resolved", []).append(done.outcome.value)
+            elif op == "recover":
+                done = await terminal.recover()
+                answer["recovered"] = [f.outcome.value for _, f in done]
+            elif op == "drain":
+                result = await terminal.drain_outbox()
+                answer.update(
+                    delivered=result.delivered, remaining=result.remaining, problem=result.problem
+                )
+            elif op == "settle":
+                outcome = await terminal.settle()
+                answer.update(
+                    balanced=outcome.balanced,
+                    count=outcome.count,
+                    total=outcome.total_fen,
+                    differences=outcome.differences,
+                )
+            answer["ok"] = True
+        except (LinkError, StationDeclined, NotSignedOn, ValueError) as exc:
+            answer.update(ok=False, error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # card errors and the like: report, keep serving
+            answer.update(ok=False, error=f"{type(exc).__name__}: {exc}")
+        print(json.dumps(answer, ensure_ascii=False), flush=True)
+    await terminal.link.close()
+    terminal.journal.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
+    args = parser.parse_args()
+    from config.loader import load_config
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+    )
+    logging.getLogger("gridpos.card").setLevel(logging.DEBUG)
+
+    asyncio.run(serve(load_config(args.config)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
