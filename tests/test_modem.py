@@ -213,6 +213,28 @@ def test_send_fail_and_drops_in_either_direction(rig, echo):
     run(go())
 
 
+def test_late_and_duplicated_data_towards_the_terminal(rig, echo):
+    emulator, start = rig
+
+    async def go():
+        modem, link = await start()
+        await link.connect("127.0.0.1", echo.port, 10)
+        emulator.control("link late 1.5")
+        await link.send(b"slow")
+        with pytest.raises(LinkError):  # nothing within the terminal's patience
+            await link.receive(4096, 0.5)
+        assert await link.receive(4096, 5) == b"slow"  # then it comes, on the same connection
+        emulator.control("link duplicate")
+        await link.send(b"twice")
+        got = b""
+        while len(got) < 10:
+            got += await link.receive(4096, 5)
+        assert got == b"twicetwice"
+        modem.stop()
+
+    run(go())
+
+
 def test_no_signal_and_no_registration_say_which_step_failed(rig, echo):
     emulator, start = rig
 

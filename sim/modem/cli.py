@@ -2,6 +2,7 @@
 
 Prints ``modem on /dev/pts/N``. Fault commands on standard input, one per line: ``link down``,
 ``link up``, ``link drop-after N`` (station-to-terminal bytes), ``link drop-after-up N``,
+``link late S``, ``link duplicate``,
 ``pdp deact``, ``closed``, ``send fail``, ``signal CSQ``, ``registration on|off``,
 ``slow-activation S``, ``garbage``, ``echo on|off``, ``reboot``, ``mute``, ``quit``.
 """

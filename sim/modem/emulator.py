@@ -105,6 +105,8 @@ class ModemEmulator:
         self.sock: socket.socket | None = None
         self.drop_up: int | None = None
         self.drop_down: int | None = None
+        self.late_down = 0.0  # the next data towards the terminal is held this long
+        self.duplicate_down = False  # the next data towards the terminal arrives twice
         self.sent_up = 0
         self.sent_down = 0
         self.commands: list[str] = []
@@ -169,6 +171,10 @@ class ModemEmulator:
                     self.drop_down = self.sent_down + int(n)
                 case ["link", "drop-after-up", n]:
                     self.drop_up = self.sent_up + int(n)
+                case ["link", "late", seconds]:
+                    self.late_down = float(seconds)
+                case ["link", "duplicate"]:
+                    self.duplicate_down = True
                 case ["pdp", "deact"]:
                     self.pdp_deact()
                 case ["closed"]:
@@ -400,7 +406,7 @@ class ModemEmulator:
         self.sock = sock
         self.sent_up = self.sent_down = 0
         self._up = _Pipe(sock.sendall, self.link, self.rng)
-        self._down = _Pipe(self._deliver_down, self.link, self.rng)
+        self._down = _Pipe(lambda data: self._deliver_down(data, sock), self.link, self.rng)
         self._reply("CONNECT OK")
         threading.Thread(target=self._read_tcp, args=(sock,), daemon=True).start()
 
@@ -445,9 +451,16 @@ class ModemEmulator:
             if self._down is not None:
                 self._down.put(data)
 
-    def _deliver_down(self, data: bytes) -> None:
-        if self.sock is None:
-            return
+    def _deliver_down(self, data: bytes, sock: socket.socket) -> None:
+        if self.late_down:  # held in the network: later data waits behind it, as on TCP
+            late, self.late_down = self.late_down, 0.0
+            time.sleep(late)
+        if self.sock is not sock:
+            return  # that connection is closed (perhaps a new one is open): the data is lost
+        if self.duplicate_down:
+            self.duplicate_down = False
+            self.sent_down += len(data)
+            self._frame_down(data)
         if self.drop_down is not None and self.sent_down + len(data) >= self.drop_down:
             data = data[: max(self.drop_down - self.sent_down, 0)]
             self.drop_down = None
