@@ -124,7 +124,12 @@ retry_max_s = 30
         path = Path(name) if os.sep in name else self.cards / name
         if not path.exists():
             return f"no card image {path}"
-        self.slot.insert(VirtualCard(CardImage.load(path)), path)
+        from sim.card.vpcd import SlotUnavailable
+
+        try:
+            self.slot.insert(VirtualCard(CardImage.load(path)), path)
+        except SlotUnavailable as exc:
+            return str(exc)
         from drivers.card.reader import CardReader
         from sim.card.pcscd import READER
 

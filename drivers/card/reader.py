@@ -95,7 +95,10 @@ class CardSession:
 
     @property
     def atr(self) -> bytes:
-        return bytes(self._connection.getATR())
+        try:
+            return bytes(self._connection.getATR())
+        except Exception as exc:  # the card was pulled or reset since the connection was made
+            raise CardRemoved(f"the card left the reader ({exc.__class__.__name__})") from None
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         log.debug("card > %s", apdu.hex())

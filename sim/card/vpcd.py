@@ -29,6 +29,10 @@ DEFAULT_PORT = 35963
 MIN_OUT_S = 1.0
 
 
+class SlotUnavailable(OSError):
+    """vpcd does not accept the card: pcscd is not running, or the slot holds another card."""
+
+
 class VpcdSlot:
     """One vpcd reader slot; ``insert`` and ``remove`` a virtual card."""
 
@@ -52,7 +56,13 @@ class VpcdSlot:
         time.sleep(max(0.0, self._out_since + MIN_OUT_S - time.monotonic()))
         self.card = card
         self.image_path = Path(image_path) if image_path else None
-        sock = socket.create_connection((self.host, self.port), timeout=5)
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout=5)
+        except OSError as exc:
+            raise SlotUnavailable(
+                f"the virtual reader at {self.host}:{self.port} does not take a card ({exc});"
+                " is pcscd running, or another card emulator using the slot?"
+            ) from None
         sock.settimeout(None)
         self._sock = sock
         self.removed.clear()
