@@ -4,8 +4,10 @@ The terminal (``terminal.faults_worker``, the production terminal in its own pro
 takes prepayments and sells electricity onto the card, through the GPRS module driver and its
 emulator, to the reference station, printing on the printer emulator. Before each transaction
 the campaign may inject one fault of the fault model at a chosen point: the link dropped after
-n bytes either way, the answer lost, ``+PDP: DEACT``, ``CLOSED``, ``SEND FAIL``, a module reboot,
-a terminal power cut after journal append k, a station crash and restart, paper out, the card
+n bytes either way, the answer lost, late (held 0.5 to 4 s against the terminal's 2 s) or
+delivered twice, garbage on the serial line, ``+PDP: DEACT``, ``CLOSED``, ``SEND FAIL``, a module
+reboot, a terminal power cut after journal append k, a station restart between transactions or
+a crash 0 to 1.5 s into one, the station down for a whole transaction, paper out, the card
 pulled before or after its write commits. At the end the terminal is power-cycled, recovers,
 delivers what it owes and settles; then its journal and the station's ledger are compared.
 
@@ -21,6 +23,7 @@ import json
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -31,12 +34,16 @@ FAULTS = (
     "drop_down",
     "drop_up",
     "answer_lost",
+    "answer_late",
+    "answer_twice",
+    "garbage",
     "pdp_deact",
     "closed",
     "send_fail",
     "modem_reboot",
     "power_cut",
     "station_restart",
+    "station_crash",
     "station_down",
     "paper_out",
     "card_tear",
@@ -76,11 +83,17 @@ def plan(seed: int, transactions: int, cards: bool) -> list[Planned]:
             "drop_up": rng.randint(0, 60),
             "power_cut": rng.randint(1, 9),
             "card_tear": rng.randint(0, 1),
+            "answer_late": rng.randint(500, 4000),  # ms; the terminal waits 2 s
+            "station_crash": rng.randint(0, 1500),  # ms into the transaction
         }.get(fault, 0)
         customer = rng.choice(postpaid) if kind == "bill" else "0100000123"
         amount = rng.choice((1000, 2000, 5000, 10000))
         out.append(Planned(number, kind, customer, amount, fault, point))
     return out
+
+
+class CampaignError(Exception):
+    """The campaign cannot run at all (not a finding about the terminal)."""
 
 
 class Campaign:
@@ -93,6 +106,8 @@ class Campaign:
         # What the terminal logs (every process it runs as, power cut after power cut).
         self.terminal_log = open(folder / "terminal.log", "ab")  # noqa: SIM115
         self.log: list[dict] = []
+        self.power_cuts = 0  # how often the terminal actually died
+        self.crash: threading.Timer | None = None  # a station crash timed into a transaction
 
     # --- the terminal process -------------------------------------------------------------
 
@@ -116,6 +131,14 @@ class Campaign:
             return {}
         line = self.proc.stdout.readline()
         return json.loads(line) if line else {}
+
+    def call(self, **request) -> dict:
+        """``ask``, and when the terminal died on the way, power it up again (and count it)."""
+        answer = self.ask(**request)
+        if not answer:
+            self.power_cuts += 1
+            self.power_cycle()
+        return answer
 
     def power_cycle(self) -> None:
         if self.proc is not None:
@@ -148,6 +171,12 @@ class Campaign:
             s.modem.control(f"link drop-after-up {step.point}")
         elif f == "answer_lost":
             s.modem.control("link drop-after 0")
+        elif f == "answer_late":
+            s.modem.control(f"link late {step.point / 1000:g}")
+        elif f == "answer_twice":
+            s.modem.control("link duplicate")
+        elif f == "garbage":
+            s.modem.control("garbage")
         elif f == "pdp_deact":
             s.modem.control("pdp deact")
         elif f == "closed":
@@ -160,6 +189,9 @@ class Campaign:
             self.ask(op="die_after", appends=step.point)
         elif f == "station_restart":
             self._restart_station()
+        elif f == "station_crash":  # while the transaction is under way
+            self.crash = threading.Timer(step.point / 1000, self._restart_station)
+            self.crash.start()
         elif f == "station_down":
             s.station.stop()
         elif f == "paper_out":
@@ -177,7 +209,11 @@ class Campaign:
     def heal(self, step: Planned) -> dict:
         """Undo the fault's lasting part, as the world does: power back, paper in, card back."""
         s = self.stack
+        if self.crash is not None:
+            self.crash.join()
+            self.crash = None
         s.modem.drop_down = s.modem.drop_up = None
+        s.modem.late_down, s.modem.duplicate_down = 0.0, False
         if step.fault == "station_down":
             self._restart_station()
         if step.fault == "paper_out":
@@ -189,7 +225,7 @@ class Campaign:
     def _card_back(self) -> dict:
         """Put the campaign's card back in the reader and let the terminal settle from it."""
         problem = self.stack.card_insert(str(self.card_image))
-        answer = self.ask(op="resolve_card")
+        answer = self.call(op="resolve_card")
         if problem:
             answer["card_insert"] = problem
         return answer
@@ -202,104 +238,127 @@ class Campaign:
 
             images = make_demo_images(self.stack.folder / "campaign-cards")
             self.card_image = next(p for p in images if p.name.startswith("user-"))
-            self.stack.card_insert(str(self.card_image))
+            problem = self.stack.card_insert(str(self.card_image))
+            if problem:
+                raise CampaignError(f"the card emulator cannot start: {problem}")
         self.start()
         self.ask(op="sign_on")
         outcomes: Counter[str] = Counter()
         for step in steps:
             self.inject(step)
             if step.kind == "card":
-                answer = self.ask(op="card", amount=step.amount)
+                answer = self.call(op="card", amount=step.amount)
             else:
-                answer = self.ask(
+                answer = self.call(
                     op="pay",
                     kind=step.kind,
                     customer=step.customer,
                     amount=step.amount,
                     extra=step.amount % 700,
                 )
-            if not answer:  # the terminal died: power it up again
-                self.power_cycle()
+            if not answer:  # the terminal died (and is powered up again)
                 answer = {"outcome": "power_cut"}
             healed = self.heal(step)
             if healed:
                 answer["after_heal"] = healed
-            outcomes[answer.get("outcome") or ("error" if not answer.get("ok") else "done")] += 1
+            outcomes[_outcome(answer)] += 1
             self.log.append({"step": step.__dict__, "answer": answer})
-            self.ask(op="drain")
+            self.call(op="drain")
         # The end of the day: power-cycle, recover, deliver everything, settle.
         self.power_cycle()
         if self.cards:  # a card purchase left mid-write is settled from the card itself
             if self.stack.slot.present:
-                self.log.append({"end_of_day": self.ask(op="resolve_card")})
+                self.log.append({"end_of_day": self.call(op="resolve_card")})
             else:
                 self.log.append({"end_of_day": self._card_back()})
         for _ in range(20):
-            if self.ask(op="drain").get("remaining", 1) == 0:
+            if self.call(op="drain").get("remaining", 1) == 0:
                 break
             time.sleep(0.5)
-        settled = self.ask(op="settle")
+        settled: dict = {}
+        for _ in range(3):  # a power cut still armed may strike during settlement too
+            settled = self.call(op="settle")
+            if settled:
+                break
         self.stop()
         with open(self.stack.folder / "campaign.jsonl", "w", encoding="utf-8") as out:
             for line in self.log:
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
-        return {"outcomes": dict(outcomes), "settlement": settled}
+        return {"outcomes": dict(outcomes), "power_cuts": self.power_cuts, "settlement": settled}
 
     def compare(self) -> dict:
-        import sqlite3
-
-        from offline_queue.journal import Journal
-        from terminal.lifecycle import POSTED
-
-        folder = self.stack.folder
-        journal = Journal(folder / "journal.db", folder / "journal.key", create=False)
-        mine: dict[tuple[int, int], int] = {}
-        known: set[tuple[int, int]] = set()
-        states: Counter[str] = Counter()
-        for txn, state in journal.states().items():
-            created = journal.first(txn, "created") or journal.first(txn, "adopted")
-            if created is None:
-                continue
-            key = (created.payload["batch"], created.payload["trace"])
-            known.add(key)
-            states[state.value] += 1
-            if state in POSTED:
-                mine[key] = created.payload["amount_fen"]
-        verified = journal.verify().ok
-        journal.close()
-        db = sqlite3.connect(folder / "station.db")
-        rows = db.execute(
-            "SELECT batch, trace, amount_fen FROM requests WHERE terminal_id ="
-            " 'T0000001' AND state = 'posted' AND kind IS NOT NULL"
-        ).fetchall()
-        db.close()
-        theirs = {(b, t): a for b, t, a in rows}
-        mismatches = []
-        for key in sorted(set(mine) | set(theirs)):
-            if mine.get(key) != theirs.get(key):
-                mismatches.append(
-                    {
-                        "batch": key[0],
-                        "trace": key[1],
-                        "terminal_fen": mine.get(key),
-                        "station_fen": theirs.get(key),
-                    }
-                )
-        return {
-            "final_states": dict(states),
-            "one_sided": sum(1 for k in theirs if k not in mine and k in known),
-            "doubled": sum(1 for k in theirs if k not in known),
-            "lost": sum(1 for k in mine if k not in theirs),
-            "terminal_total_fen": sum(mine.values()),
-            "station_total_fen": sum(theirs.values()),
-            "journal_intact": verified,
-            "mismatches": mismatches,
-        }
+        return compare(self.stack.folder)
 
     def close(self) -> None:
         self.stop()
         self.terminal_log.close()
         self.stack.close()
+
+
+def _outcome(answer: dict) -> str:
+    """What the operator saw: the final state, or the kind of error the terminal reported."""
+    if answer.get("outcome"):
+        return answer["outcome"]
+    if answer.get("ok"):
+        return "done"
+    return "error: " + answer.get("error", "?").split(":", 1)[0]
+
+
+def compare(folder: Path) -> dict:
+    """Journal against ledger, payment by payment (batch and trace), to the fen.
+
+    one_sided: posted at the station for a transaction the terminal knows but holds as not
+    posted; doubled: posted at the station with a key the terminal never made; lost: posted in
+    the journal but not at the station.
+    """
+    import sqlite3
+
+    from offline_queue.journal import Journal
+    from terminal.lifecycle import POSTED
+
+    journal = Journal(folder / "journal.db", folder / "journal.key", create=False)
+    mine: dict[tuple[int, int], int] = {}
+    known: set[tuple[int, int]] = set()
+    states: Counter[str] = Counter()
+    for txn, state in journal.states().items():
+        created = journal.first(txn, "created") or journal.first(txn, "adopted")
+        if created is None:
+            continue
+        key = (created.payload["batch"], created.payload["trace"])
+        known.add(key)
+        states[state.value] += 1
+        if state in POSTED:
+            mine[key] = created.payload["amount_fen"]
+    verified = journal.verify().ok
+    journal.close()
+    db = sqlite3.connect(folder / "station.db")
+    rows = db.execute(
+        "SELECT batch, trace, amount_fen FROM requests WHERE terminal_id ="
+        " 'T0000001' AND state = 'posted' AND kind IS NOT NULL"
+    ).fetchall()
+    db.close()
+    theirs = {(b, t): a for b, t, a in rows}
+    mismatches = []
+    for key in sorted(set(mine) | set(theirs)):
+        if mine.get(key) != theirs.get(key):
+            mismatches.append(
+                {
+                    "batch": key[0],
+                    "trace": key[1],
+                    "terminal_fen": mine.get(key),
+                    "station_fen": theirs.get(key),
+                }
+            )
+    return {
+        "final_states": dict(states),
+        "one_sided": sum(1 for k in theirs if k not in mine and k in known),
+        "doubled": sum(1 for k in theirs if k not in known),
+        "lost": sum(1 for k in mine if k not in theirs),
+        "terminal_total_fen": sum(mine.values()),
+        "station_total_fen": sum(theirs.values()),
+        "journal_intact": verified,
+        "mismatches": mismatches,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -310,7 +369,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         steps = plan(args.seed, args.transactions, campaign.cards)
         started = time.monotonic()
-        result = campaign.run(steps)
+        try:
+            result = campaign.run(steps)
+        except CampaignError as exc:
+            print(f"gridpos: {exc}", file=sys.stderr)
+            return 2
         report = {
             "seed": args.seed,
             "transactions": args.transactions,
@@ -350,6 +413,7 @@ def _print(r: dict) -> None:
     print("faults injected:")
     for name, count in sorted(r["faults"].items()):
         print(f"  {name:<16} {count}")
+    print(f"the terminal died {r['power_cuts']} times and recovered each time")
     print("operator outcomes:")
     for name, count in sorted(r["outcomes"].items()):
         print(f"  {name:<16} {count}")
