@@ -7,6 +7,7 @@ program decodes to readable text instead of garbage.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 # Command prefix -> number of argument bytes that follow it (fixed-length commands).
@@ -101,7 +102,14 @@ def to_png(lines: list[str], path: str | Path, columns: int = 32) -> Path:
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     for row, line in enumerate(lines):
-        draw.text((12, 12 + row * (size + 6)), line, fill=0, font=font)
+        # A thermal printer's character grid: one cell for a Latin character, two for a CJK
+        # one, whatever the font's own widths; so columns line up as on paper.
+        column = 0
+        for ch in line:
+            cells = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+            x = 12 + column * cell + (cells * cell - draw.textlength(ch, font=font)) / 2
+            draw.text((x, 12 + row * (size + 6)), ch, fill=0, font=font)
+            column += cells
     path = Path(path)
     image.save(path)
     return path
