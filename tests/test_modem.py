@@ -235,6 +235,18 @@ def test_late_and_duplicated_data_towards_the_terminal(rig, echo):
     run(go())
 
 
+def test_sms_is_sent_in_text_mode(rig, echo):
+    emulator, start = rig
+
+    async def go():
+        modem, link = await start()
+        await link.send_sms("13800000000", "T0000001 battery low")
+        assert emulator.sms_sent == [("13800000000", b"T0000001 battery low")]
+        modem.stop()
+
+    run(go())
+
+
 def test_no_signal_and_no_registration_say_which_step_failed(rig, echo):
     emulator, start = rig
 

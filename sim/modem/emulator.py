@@ -114,6 +114,7 @@ class ModemEmulator:
         self._down: _Pipe | None = None
         self._pending_send: int | None = None
         self._sms = False
+        self.sms_sent: list[tuple[str, bytes]] = []  # (number, text) of every SMS sent
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -240,7 +241,8 @@ class ModemEmulator:
             if self._sms:
                 if b"\x1a" not in buffer:
                     return buffer
-                _, buffer = buffer.split(b"\x1a", 1)
+                text_sent, buffer = buffer.split(b"\x1a", 1)
+                self.sms_sent[-1] = (self.sms_sent[-1][0], text_sent)
                 self._sms = False
                 self._reply("+CMGS: 17", "OK")
                 continue
@@ -304,6 +306,7 @@ class ModemEmulator:
             ok("OK")
         elif up.startswith("AT+CMGS="):
             self._sms = True
+            self.sms_sent.append((text.split("=", 1)[1].strip('"'), b""))
             self._write(b"\r\n> ")
         elif self.dialect == "sim800":
             self._sim800(up, text)
