@@ -46,16 +46,18 @@ def _targets() -> dict[str, tuple[Callable[[bytes], object], tuple[type, ...], l
         assert len(answer) >= 2
         return p.Command.parse(data)
 
+    file_parsers = (p.CardInfo.unpack, p.CustomerFile.unpack, p.parse_grant, p.ReturnFile.unpack)
+    file_ids = (p.FID_INFO, p.FID_CUSTOMER, p.FID_PURCHASE, p.FID_RETURN)
+
     def card_files(data: bytes) -> object:
-        return [
-            parse_(data)
-            for parse_ in (
-                p.CardInfo.unpack,
-                p.CustomerFile.unpack,
-                p.ReturnFile.unpack,
-                p.parse_grant,
-            )
-        ]
+        """The first byte picks the file's parser, the rest is the file."""
+        if not data:
+            raise p.CardError("empty")
+        return file_parsers[data[0] % len(file_parsers)](data[1:])
+
+    demo_files = user_image(
+        bytes(range(8)), "0100000005", "000100000005", 3, bytes(16), bytes(16)
+    ).files
 
     def config(data: bytes) -> object:
         import tempfile
@@ -90,7 +92,11 @@ def _targets() -> dict[str, tuple[Callable[[bytes], object], tuple[type, ...], l
             ],
         ),
         "apdu": (apdu, (p.CardError,), [p.select(1), p.read_binary(0, 16), p.get_challenge()]),
-        "card_files": (card_files, (p.CardError,), [bytes(16), bytes(11), bytes(36)]),
+        "card_files": (
+            card_files,
+            (p.CardError,),
+            [bytes([i]) + demo_files[fid] for i, fid in enumerate(file_ids)],
+        ),
         "config": (config, (ConfigError,), [config_sample]),
         "scenario": (scenario, (ScenarioError,), [scenario_sample]),
     }
