@@ -21,6 +21,7 @@ import argparse
 import hashlib
 import json
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -52,9 +53,16 @@ FAULTS = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--transactions", type=int, default=40)
+    parser.add_argument("--transactions", type=_positive, default=40)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--dir", help="keep the run's files here (default: a temporary folder)")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -397,6 +405,10 @@ def run(args: argparse.Namespace) -> int:
         or not report["journal_intact"]
         or not report["settlement"].get("balanced")
     )
+    if bad or args.dir:
+        report["kept_in"] = str(folder)  # journal, ledger, campaign.jsonl, terminal.log
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     if args.json:
         print(json.dumps(report, indent=1, ensure_ascii=False))
     else:
@@ -436,3 +448,5 @@ def _print(r: dict) -> None:
         print(f"{key} = {r[key]}")
     for mismatch in r["mismatches"]:
         print(f"MISMATCH {mismatch}")
+    if "kept_in" in r:
+        print(f"the run's files are in {r['kept_in']}")
