@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from drivers.transport import LinkError
 from offline_queue import outbox
@@ -27,6 +27,9 @@ from terminal.link import StationLink
 from terminal.receipt import Receipt, ReceiptLine, receipt_lines
 from terminal.records import Amount, TxnKind
 from terminal.responses import describe
+
+if TYPE_CHECKING:
+    from drivers.card.profile import CardData
 
 log = logging.getLogger("gridpos.terminal")
 
@@ -225,6 +228,28 @@ class Terminal:
             amount_fen=amount_fen,
             operator=self.operator,
             **fields,
+        )
+
+    def card_purchase_order(
+        self, card: CardData, info: m.InquiryResponse, amount_fen: int
+    ) -> e.Order:
+        """Electricity onto the card in the reader, for the customer and meter the station named.
+
+        The purchase count comes from the card itself: the station's grant must be the next one.
+        """
+        return self.order(
+            m.Processing.CARD_PURCHASE,
+            amount_fen,
+            customer_no=info.customer_no,
+            card_serial=card.info.serial.hex(),
+            name=info.name or "",
+            address=info.address or "",
+            meter={
+                "kind": int(info.meter.kind),
+                "meter_no": info.meter.meter_no,
+                "purchase_count": card.purchase_count,
+            },
+            cash_fen=amount_fen,
         )
 
     def view(self, txn: str) -> e.View | None:

@@ -76,19 +76,7 @@ async def flow(args) -> dict:
     elif args.flow == "card":
         data = await t.card.read()
         info = await t.inquire(card_serial=data.info.serial)
-        meter = {
-            "kind": int(info.meter.kind),
-            "meter_no": info.meter.meter_no,
-            "purchase_count": data.purchase_count,
-        }
-        order = t.order(
-            m.Processing.CARD_PURCHASE,
-            10000,
-            customer_no=info.customer_no,
-            card_serial=data.info.serial.hex(),
-            meter=meter,
-            cash_fen=10000,
-        )
+        order = t.card_purchase_order(data, info, 10000)
         arm(args.kill)
         await t.run(order)
         await t.drain_outbox()

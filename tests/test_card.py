@@ -186,21 +186,7 @@ async def purchase(t, amount=10000):
     data = await t.card.read()
     info = await t.inquire(card_serial=data.info.serial)
     assert info.approved, info.response
-    meter = {
-        "kind": int(info.meter.kind),
-        "meter_no": info.meter.meter_no,
-        "purchase_count": data.purchase_count,
-    }
-    order = t.order(
-        m.Processing.CARD_PURCHASE,
-        amount,
-        customer_no=info.customer_no,
-        card_serial=data.info.serial.hex(),
-        meter=meter,
-        cash_fen=amount,
-        name=info.name or "",
-        address=info.address or "",
-    )
+    order = t.card_purchase_order(data, info, amount)
     return order, await t.run(order)
 
 
