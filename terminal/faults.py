@@ -50,6 +50,20 @@ FAULTS = (
     "card_tear",
 )
 
+# Faults of the link and the module: the modem emulator's control command for each.
+MODEM_FAULTS = {
+    "drop_down": "link drop-after {point}",
+    "drop_up": "link drop-after-up {point}",
+    "answer_lost": "link drop-after 0",
+    "answer_late": "link late {seconds:g}",
+    "answer_twice": "link duplicate",
+    "garbage": "garbage",
+    "pdp_deact": "pdp deact",
+    "closed": "closed",
+    "send_fail": "send fail",
+    "modem_reboot": "reboot",
+}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1)
@@ -173,26 +187,8 @@ class Campaign:
     def inject(self, step: Planned) -> None:
         s = self.stack
         f = step.fault
-        if f == "drop_down":
-            s.modem.control(f"link drop-after {step.point}")
-        elif f == "drop_up":
-            s.modem.control(f"link drop-after-up {step.point}")
-        elif f == "answer_lost":
-            s.modem.control("link drop-after 0")
-        elif f == "answer_late":
-            s.modem.control(f"link late {step.point / 1000:g}")
-        elif f == "answer_twice":
-            s.modem.control("link duplicate")
-        elif f == "garbage":
-            s.modem.control("garbage")
-        elif f == "pdp_deact":
-            s.modem.control("pdp deact")
-        elif f == "closed":
-            s.modem.control("closed")
-        elif f == "send_fail":
-            s.modem.control("send fail")
-        elif f == "modem_reboot":
-            s.modem.control("reboot")
+        if f in MODEM_FAULTS:
+            s.modem.control(MODEM_FAULTS[f].format(point=step.point, seconds=step.point / 1000))
         elif f == "power_cut":
             self.ask(op="die_after", appends=step.point)
         elif f == "station_restart":

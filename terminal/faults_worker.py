@@ -40,11 +40,10 @@ def arm_power_cut(appends: int) -> None:
 
 
 async def serve(config) -> None:
-    from drivers.transport import LinkError
     from terminal import messages as m
     from terminal.records import Amount
     from terminal.run import build_terminal
-    from terminal.session import NotSignedOn, StationDeclined
+    from terminal.session import StationDeclined
 
     terminal, starter = build_terminal(config)
     if starter is not None:
@@ -58,13 +57,12 @@ async def serve(config) -> None:
         op = request["op"]
         answer: dict = {"op": op}
         try:
-            if op in ("pay", "card") and terminal.mac_key is None:
-                # Not signed on (a power cut while the station was down, or the station
-                # dropped the session keys): the operator signs on again, as the UI asks.
+            # Asked to, or about to serve a customer while not signed on (a power cut while
+            # the station was down, or the station dropped the session keys): the operator
+            # signs on, as the UI asks.
+            if op == "sign_on" or (op in ("pay", "card") and terminal.mac_key is None):
                 await terminal.sign_on("100101", "123456")
-            if op == "sign_on":
-                await terminal.sign_on("100101", "123456")
-            elif op == "die_after":
+            if op == "die_after":
                 arm_power_cut(request["appends"])
             elif op == "pay":
                 kind = request["kind"]
@@ -98,19 +96,7 @@ async def serve(config) -> None:
                 info = await terminal.inquire(card_serial=data.info.serial)
                 if not info.approved:
                     raise StationDeclined(info.response)
-                meter = {
-                    "kind": int(info.meter.kind),
-                    "meter_no": info.meter.meter_no,
-                    "purchase_count": data.purchase_count,
-                }
-                order = terminal.order(
-                    m.Processing.CARD_PURCHASE,
-                    request["amount"],
-                    customer_no=info.customer_no,
-                    card_serial=data.info.serial.hex(),
-                    meter=meter,
-                    cash_fen=request["amount"],
-                )
+                order = terminal.card_purchase_order(data, info, request["amount"])
                 done = await terminal.run(order)
                 answer.update(outcome=done.outcome.value, code=done.code, message=done.message)
             elif op == "resolve_card":
@@ -135,9 +121,7 @@ async def serve(config) -> None:
                     differences=outcome.differences,
                 )
             answer["ok"] = True
-        except (LinkError, StationDeclined, NotSignedOn, ValueError) as exc:
-            answer.update(ok=False, error=f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # card errors and the like: report, keep serving
+        except Exception as exc:  # link, station, card errors and the like: report, keep serving
             answer.update(ok=False, error=f"{type(exc).__name__}: {exc}")
         print(json.dumps(answer, ensure_ascii=False), flush=True)
     await terminal.link.close()

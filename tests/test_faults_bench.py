@@ -59,6 +59,8 @@ def test_short_campaign_balances_to_the_fen(short_run):
     assert set(report["faults"]) <= set(faults.FAULTS)
     assert {"power_cut", "card_tear", "station_restart"} <= set(report["faults"])
     assert report["power_cuts"] >= 1
+    # every transaction got to an outcome the operator understands: none failed inside
+    assert not [k for k in report["outcomes"] if k.startswith("error")], report["outcomes"]
 
 
 def test_the_same_seed_gives_the_same_run(short_run, tmp_path):
