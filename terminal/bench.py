@@ -293,8 +293,13 @@ def settlement_figures(folder, size: int) -> dict[str, object]:
     from terminal.session import Terminal
 
     out: dict[str, object] = {"settlement_batch_size": size}
-    cases = [(size, 0), (size, 1), (size, 10), (size * 10, 1)]
-    for batch, differences in cases:
+    cases = [
+        ("settlement_balanced_bytes", size, 0),
+        ("settlement_1_differences_bytes", size, 1),
+        ("settlement_10_differences_bytes", size, 10),
+        ("settlement_1_difference_10x_batch_bytes", size * 10, 1),
+    ]
+    for name, batch, differences in cases:
         case = folder / f"n{batch}-d{differences}"
         case.mkdir(parents=True)
         station = StationThread(str(case / "station.db"))
@@ -343,13 +348,6 @@ def settlement_figures(folder, size: int) -> dict[str, object]:
                 await link.close()
                 return link.bytes_sent + link.bytes_received - before
 
-            name = (
-                "settlement_balanced_bytes"
-                if not differences
-                else (f"settlement_{differences}_differences_bytes")
-            )
-            if batch != size:
-                name = "settlement_1_difference_10x_batch_bytes"
             out[name] = asyncio.run(go())
             journal.close()
         finally:
