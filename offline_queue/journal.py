@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from terminal.lifecycle import FINAL, SYSTEM, SYSTEM_EVENTS, State, next_state
+from terminal.core.lifecycle import FINAL, SYSTEM, SYSTEM_EVENTS, State, next_state
 
 GENESIS = b"\0" * 32
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from offline_queue.journal import Journal
-from terminal import messages as m
-from terminal.engine import Order, view_from
-from terminal.lifecycle import OWES_COMPLETION, OWES_REVERSAL, OWES_UPLOAD, SYSTEM, State
+from terminal.core.engine import Order, view_from
+from terminal.core.lifecycle import OWES_COMPLETION, OWES_REVERSAL, OWES_UPLOAD, SYSTEM, State
+from terminal.protocol import messages as m
 
 # The entry that puts a transaction into the outbox, per kind of item.
 QUEUING_EVENT = {"reversal": "reversal_queued", "completion": "printed", "upload": "offline"}

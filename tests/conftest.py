@@ -19,10 +19,10 @@ class RunningStation:
     """The station's production server in a background thread with its own event loop."""
 
     def __init__(self, path: str, now: datetime = STATION_NOW) -> None:
-        from sim.station.ledger import Ledger
-        from sim.station.seed import seed_demo
-        from sim.station.server import StationServer
-        from sim.station.service import Station
+        from station.ledger import Ledger
+        from station.seed import seed_demo
+        from station.server import StationServer
+        from station.service import Station
 
         self.now = now
         self.ledger = Ledger(path)

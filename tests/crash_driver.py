@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from offline_queue.journal import Journal
-from terminal import messages as m
+from terminal.protocol import messages as m
 from tests.terminal_kit import WANG, bill_order, make_terminal
 
 FLOWS = ("bill", "prepay", "settle", "card")
@@ -54,7 +54,7 @@ def with_card(t):
     """The production card service on the vpcd reader the test process plays a card into."""
     from drivers.card.reader import CardReader
     from drivers.card.service import CardService
-    from sim.station.seed import DEMO_CARD_ACCESS_KEY
+    from station.seed import DEMO_CARD_ACCESS_KEY
     from tests.card_kit import READER
 
     t.card = CardService(CardReader(READER), DEMO_CARD_ACCESS_KEY, wait_s=3)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import socket
 
-from terminal import keys, messages
-from terminal.framing import FrameDecoder, frame
-from terminal.messages import Message, SignOnRequest
+from terminal.protocol import keys, messages
+from terminal.protocol.framing import FrameDecoder, frame
+from terminal.protocol.messages import Message, SignOnRequest
 
 PASSWORD = "123456"
 
 
 class StationClient:
     def __init__(self, host: str, port: int, terminal_id: str = "T0000001") -> None:
-        from sim.station.seed import demo_master_key
+        from station.seed import demo_master_key
 
         self.terminal_id = terminal_id
         self.master = demo_master_key(terminal_id)

@@ -7,17 +7,17 @@ from pathlib import Path
 from drivers.printer.escpos_printer import EscPosPrinter
 from drivers.transport import SocketTransport
 from offline_queue.journal import Journal
-from terminal import messages as m
-from terminal.digest import summarize
-from terminal.link import StationLink
-from terminal.records import Amount
-from terminal.session import Terminal
+from terminal.protocol import messages as m
+from terminal.protocol.digest import summarize
+from terminal.protocol.records import Amount
+from terminal.shell.link import StationLink
+from terminal.shell.terminal import Terminal
 
 WANG = "0100000123"
 
 
 def make_terminal(folder: Path, port: int, terminal_id: str = "T0000001", **kwargs) -> Terminal:
-    from sim.station.seed import demo_master_key
+    from station.seed import demo_master_key
 
     journal = Journal(folder / "journal.db", folder / "journal.key")
     link = StationLink(
@@ -68,7 +68,7 @@ def ledger_view(db_path: Path, terminal_id: str = "T0000001") -> dict[tuple[int,
 
 def journal_view(terminal: Terminal) -> dict[tuple[int, int], int]:
     """What the terminal holds as posted, over all batches: (batch, trace) -> amount."""
-    from terminal.lifecycle import POSTED
+    from terminal.core.lifecycle import POSTED
 
     posted = {}
     for txn, state in terminal.journal.states().items():

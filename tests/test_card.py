@@ -19,15 +19,15 @@ from drivers.card.reader import CardReader, CardRemoved
 from drivers.card.service import CardService
 from sim.card.card import CardImage, VirtualCard, blank_image, user_image
 from sim.card.meter import SimMeter
-from sim.station.seed import (
+from station.seed import (
     DEMO_CARD_ACCESS_KEY,
     DEMO_CARD_MASTER_KEY,
     demo_card_serial,
     demo_purchase_count,
 )
-from terminal import messages as m
-from terminal.cardgrant import CardGrant, GrantKind, card_key
-from terminal.lifecycle import State
+from terminal.core.lifecycle import State
+from terminal.protocol import messages as m
+from terminal.protocol.cardgrant import CardGrant, GrantKind, card_key
 from tests.card_kit import READER
 from tests.terminal_kit import journal_view, ledger_view, make_terminal
 

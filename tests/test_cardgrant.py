@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from terminal.cardgrant import RECORD_SIZE, CardGrant, GrantError, GrantKind, card_key
+from terminal.protocol.cardgrant import RECORD_SIZE, CardGrant, GrantError, GrantKind, card_key
 
 MASTER = bytes.fromhex("00112233445566778899aabbccddeeff")
 SERIAL = bytes.fromhex("8600000000000042")

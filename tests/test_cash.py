@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from terminal.cash import carried, exact, round_up
+from terminal.core.cash import carried, exact, round_up
 
 
 def test_round_up_to_ten_yuan():

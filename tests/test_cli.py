@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-from terminal.cli import COMMANDS, GROUPS
+from terminal.app.cli import COMMANDS, GROUPS
 
 
 def gridpos(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "terminal.cli", *args],
+        [sys.executable, "-m", "terminal.app.cli", *args],
         capture_output=True,
         text=True,
         check=False,
@@ -42,9 +42,10 @@ def test_each_command_has_its_own_help(path):
 
 
 def test_help_imports_no_command_module():
+    layers_above = "('sim.', 'station', 'drivers.', 'ui.', 'terminal.shell', 'terminal.tools')"
     code = (
-        "import sys; from terminal.cli import build_parser; build_parser(); "
-        "print(sorted(m for m in sys.modules if m.startswith(('sim.', 'drivers.', 'ui.'))))"
+        "import sys; from terminal.app.cli import build_parser; build_parser(); "
+        f"print(sorted(m for m in sys.modules if m.startswith({layers_above})))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

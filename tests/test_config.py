@@ -91,7 +91,7 @@ def test_cli_reports_broken_file_without_traceback(tmp_path):
     site = tmp_path / "site.toml"
     site.write_text('[ui]\nlocale = "fr"\n', encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "terminal.cli", "config", "check", str(site)],
+        [sys.executable, "-m", "terminal.app.cli", "config", "check", str(site)],
         capture_output=True,
         text=True,
         check=False,

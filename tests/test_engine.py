@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from terminal import engine as e
-from terminal import messages as m
-from terminal.lifecycle import State
+from terminal.core import engine as e
+from terminal.core.lifecycle import State
+from terminal.protocol import messages as m
 from tests.terminal_kit import WANG, bill_order, journal_view, ledger_view, make_terminal
 
 

@@ -14,12 +14,12 @@ import sys
 
 import pytest
 
-from terminal import faults
+from terminal.tools import faults
 
 
 def gridpos(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "terminal.cli", *args],
+        [sys.executable, "-m", "terminal.app.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

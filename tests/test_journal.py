@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offline_queue.journal import Journal, JournalError
-from terminal.lifecycle import FINAL, TRANSITIONS, State, TransitionError, mermaid
+from terminal.core.lifecycle import FINAL, TRANSITIONS, State, TransitionError, mermaid
 
 FLOW = ["created", "sent", "approved", "printing", "printed", "delivering", "completed"]
 
@@ -194,7 +194,7 @@ def test_every_state_but_the_final_ones_can_move_on():
 
 def gridpos(*args):
     return subprocess.run(
-        [sys.executable, "-m", "terminal.cli", *args],
+        [sys.executable, "-m", "terminal.app.cli", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -12,10 +12,10 @@ import asyncio
 
 import pytest
 
-from terminal import messages as m
-from terminal.framing import frame
-from terminal.lifecycle import State
-from terminal.records import Amount
+from terminal.core.lifecycle import State
+from terminal.protocol import messages as m
+from terminal.protocol.framing import frame
+from terminal.protocol.records import Amount
 from tests.net_proxy import Plan, Proxy
 from tests.terminal_kit import bill_order, journal_view, ledger_view, make_terminal
 

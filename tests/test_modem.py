@@ -328,9 +328,9 @@ def test_link_model_delays_data_by_rtt_and_bandwidth(echo):
 
 
 def test_a_payment_through_the_modem_to_the_station(station, tmp_path):
-    from terminal import messages as m
-    from terminal.lifecycle import State
-    from terminal.link import StationLink
+    from terminal.core.lifecycle import State
+    from terminal.protocol import messages as m
+    from terminal.shell.link import StationLink
     from tests.terminal_kit import journal_view, ledger_view, make_terminal
 
     emulator = ModemEmulator(("127.0.0.1", station.port), "m26", LinkModel(rtt_s=0.05))
@@ -369,7 +369,7 @@ def test_diag_modem_reports_every_step(station, tmp_path):
             [
                 sys.executable,
                 "-m",
-                "terminal.cli",
+                "terminal.app.cli",
                 "diag",
                 "modem",
                 "--config",
@@ -390,7 +390,7 @@ def test_diag_modem_reports_every_step(station, tmp_path):
             [
                 sys.executable,
                 "-m",
-                "terminal.cli",
+                "terminal.app.cli",
                 "diag",
                 "modem",
                 "--config",

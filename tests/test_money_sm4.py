@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from terminal import sm4
-from terminal.money import parse_yuan, yuan
+from terminal.core.money import parse_yuan, yuan
+from terminal.protocol import sm4
 
 
 @pytest.mark.parametrize(

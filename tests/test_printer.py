@@ -10,9 +10,8 @@ import pytest
 from drivers.printer.escpos_printer import EscPosPrinter, Paper
 from sim.printer.decode import split_receipts, text_lines, to_png
 from sim.printer.emulator import PrinterEmulator
-from terminal import messages as m
-from terminal.lifecycle import State
-from terminal.receipt import (
+from terminal.core.lifecycle import State
+from terminal.core.receipt import (
     Receipt,
     ReceiptLine,
     SettlementSlip,
@@ -20,6 +19,7 @@ from terminal.receipt import (
     settlement_lines,
     width,
 )
+from terminal.protocol import messages as m
 from tests.terminal_kit import WANG, bill_order, make_terminal
 
 RECEIPT = Receipt(

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from terminal import keys, messages
-from terminal.cardgrant import CardGrant, GrantKind
-from terminal.digest import summarize
-from terminal.framing import FrameDecoder, FrameError, frame
-from terminal.messages import (
+from terminal.protocol import keys, messages
+from terminal.protocol.cardgrant import CardGrant, GrantKind
+from terminal.protocol.digest import summarize
+from terminal.protocol.framing import FrameDecoder, FrameError, frame
+from terminal.protocol.messages import (
     AdviceRequest,
     DetailResponse,
     FinancialRequest,
@@ -26,7 +26,7 @@ from terminal.messages import (
     decode,
     encode,
 )
-from terminal.records import (
+from terminal.protocol.records import (
     Amount,
     Bill,
     CodecError,
@@ -36,8 +36,8 @@ from terminal.records import (
     PaymentRecord,
     TxnKind,
 )
-from terminal.responses import BY_CODE, describe
-from terminal.sizes import typical_messages
+from terminal.protocol.responses import BY_CODE, describe
+from terminal.tools.sizes import typical_messages
 
 KEY = bytes(range(16))
 OTHER_KEY = bytes(range(1, 17))
@@ -287,7 +287,7 @@ def test_bill_and_payment_records_round_trip():
 def test_protocol_document_shows_the_tables_the_code_generates():
     from pathlib import Path
 
-    from terminal import sizes
+    from terminal.tools import sizes
 
     doc = Path(__file__).resolve().parent.parent.joinpath("docs", "protocol.md").read_text()
     for block in (sizes.field_table(), sizes.message_table(), sizes.markdown()):
@@ -295,6 +295,6 @@ def test_protocol_document_shows_the_tables_the_code_generates():
 
 
 def test_a_cash_payment_stays_within_the_byte_budget():
-    from terminal import sizes
+    from terminal.tools import sizes
 
     assert sizes.payment_bytes()["total"] <= 400

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ui.scenario import KEY_NAMES, ScenarioError, parse
+from terminal.tools.scenario import KEY_NAMES, ScenarioError, parse
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.txt"))
 
@@ -32,7 +32,7 @@ def test_scenario(path, tmp_path, request):
         [
             sys.executable,
             "-m",
-            "terminal.cli",
+            "terminal.app.cli",
             "demo",
             "--headless",
             "--fresh",
@@ -127,7 +127,7 @@ def test_failed_expectation_exits_non_zero_with_the_line(tmp_path):
         [
             sys.executable,
             "-m",
-            "terminal.cli",
+            "terminal.app.cli",
             "demo",
             "--headless",
             "--fresh",

@@ -10,7 +10,7 @@ from sim.card.card import CardImage
 
 def gridpos(*args, **kw):
     return subprocess.Popen(
-        [sys.executable, "-m", "terminal.cli", *args],
+        [sys.executable, "-m", "terminal.app.cli", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -30,7 +30,7 @@ def test_sim_printer_prints_its_path_and_takes_commands(tmp_path):
 
 def test_sim_card_makes_demo_images(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "terminal.cli", "sim", "card", "--make-demo", str(tmp_path)],
+        [sys.executable, "-m", "terminal.app.cli", "sim", "card", "--make-demo", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -43,7 +43,7 @@ def test_sim_card_makes_demo_images(tmp_path):
 
 def test_sim_card_plays_into_vpcd_and_diag_card_explains_it(pcscd, tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "terminal.cli", "sim", "card", "--make-demo", str(tmp_path)],
+        [sys.executable, "-m", "terminal.app.cli", "sim", "card", "--make-demo", str(tmp_path)],
         check=True,
         capture_output=True,
         timeout=30,
@@ -56,7 +56,7 @@ def test_sim_card_plays_into_vpcd_and_diag_card_explains_it(pcscd, tmp_path):
 
         assert CardReader(READER).wait_present(5)
         diag = subprocess.run(
-            [sys.executable, "-m", "terminal.cli", "diag", "card", "--reader", READER],
+            [sys.executable, "-m", "terminal.app.cli", "diag", "card", "--reader", READER],
             capture_output=True,
             text=True,
             timeout=30,

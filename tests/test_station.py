@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from terminal import messages as m
-from terminal.cardgrant import GrantKind, card_key
-from terminal.digest import summarize
-from terminal.records import Amount, MeterInfo, MeterKind, Summary, TxnKind
+from terminal.protocol import messages as m
+from terminal.protocol.cardgrant import GrantKind, card_key
+from terminal.protocol.digest import summarize
+from terminal.protocol.records import Amount, MeterInfo, MeterKind, Summary, TxnKind
 
 WANG = "0100000123"  # postpaid, two unpaid months
 CARD_CUSTOMER = "0100000005"  # card-prepaid with a card
@@ -304,7 +304,7 @@ def test_offline_payment_is_posted_once_even_beyond_the_limit(station, client):
 
 
 def test_card_purchase_grants_the_next_count_signed_for_the_card(station, client):
-    from sim.station.seed import DEMO_CARD_MASTER_KEY, demo_card_serial
+    from station.seed import DEMO_CARD_MASTER_KEY, demo_card_serial
 
     serial = demo_card_serial(CARD_CUSTOMER)
     info = client.request(
@@ -338,7 +338,7 @@ def test_card_purchase_grants_the_next_count_signed_for_the_card(station, client
 
 
 def test_reissue_invalidates_the_old_card(station, client):
-    from sim.station.seed import demo_card_serial
+    from station.seed import demo_card_serial
 
     old = demo_card_serial(CARD_CUSTOMER)
     new = bytes.fromhex("5b00000000000001")
@@ -539,7 +539,7 @@ def test_station_command_line_serves_on_a_free_port(tmp_path):
         [
             sys.executable,
             "-m",
-            "terminal.cli",
+            "terminal.app.cli",
             "sim",
             "station",
             "--db",

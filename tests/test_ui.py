@@ -35,7 +35,7 @@ def test_every_mode_has_a_documented_screen():
 def test_every_screen_fits_the_display_and_draws():
     for _, screen in walk():
         for line in text_lines(screen, Status()):
-            from terminal.receipt import width
+            from terminal.core.receipt import width
 
             assert width(line) <= 32, line
         assert as_image(screen, Status()).size == (320, 240)

@@ -1,6 +1,6 @@
 """The terminal program's shell: the menu machine wired to the engine, the devices and a display.
 
-``Services`` carries out the machine's requests on the real parts — ``terminal.session.Terminal``
+``Services`` carries out the machine's requests on the real parts — the terminal shell
 (journal, station link), the card service, the printer — and turns every outcome, including
 failures, into a ``Reply`` the machine can put into words. ``App`` runs the loop: keys, replies,
 the engine's questions and inactivity in; screens out.
@@ -18,13 +18,13 @@ from typing import Any
 
 from drivers.keypad.keys import Key
 from drivers.transport import LinkError
-from terminal import messages as m
-from terminal.lifecycle import POSTED, State
-from terminal.money import yuan
-from terminal.receipt import LOCAL_TZ, test_page_lines
-from terminal.records import Amount
-from terminal.responses import describe
-from terminal.session import NotSignedOn, StationDeclined, Terminal
+from terminal.core.lifecycle import POSTED, State
+from terminal.core.money import yuan
+from terminal.core.receipt import LOCAL_TZ, test_page_lines
+from terminal.protocol import messages as m
+from terminal.protocol.records import Amount
+from terminal.protocol.responses import describe
+from terminal.shell.terminal import NotSignedOn, StationDeclined, Terminal
 from ui import machine as mc
 from ui.render import Status
 from ui.texts import t

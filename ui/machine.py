@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.keypad.keys import Key
-from terminal.cash import carried, exact
-from terminal.money import parse_yuan, yuan
+from terminal.core.cash import carried, exact
+from terminal.core.money import parse_yuan, yuan
 from ui.texts import t
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from terminal.receipt import LOCAL_TZ, fit, width
+from terminal.core.receipt import LOCAL_TZ, fit, width
 from ui.machine import Screen
 from ui.texts import t
 

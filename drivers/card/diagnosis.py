@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drivers.card import profile as p
-from terminal.money import yuan
+from terminal.core.money import yuan
 
 
 @dataclass(frozen=True)

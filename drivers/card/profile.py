@@ -11,8 +11,8 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime
 
-from terminal import sm4
-from terminal.cardgrant import RECORD_SIZE, CardGrant, GrantError, GrantKind
+from terminal.protocol import sm4
+from terminal.protocol.cardgrant import RECORD_SIZE, CardGrant, GrantError, GrantKind
 
 ATR = bytes.fromhex("3B8A800147524944504F532D4331") + b"\x00"  # "GRIDPOS-C1"
 HISTORICAL = b"GRIDPOS-C1"

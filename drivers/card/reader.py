@@ -12,7 +12,7 @@ import logging
 import time
 
 from drivers.card import profile as p
-from terminal.cardgrant import CardGrant
+from terminal.protocol.cardgrant import CardGrant
 
 log = logging.getLogger("gridpos.card")
 

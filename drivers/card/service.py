@@ -12,7 +12,7 @@ import logging
 
 from drivers.card import profile as p
 from drivers.card.reader import CardReader, CardRemoved
-from terminal.cardgrant import CardGrant
+from terminal.protocol.cardgrant import CardGrant
 
 log = logging.getLogger("gridpos.card")
 

@@ -26,8 +26,8 @@ async def _diagnose(args: argparse.Namespace) -> int:
     from config.loader import load_config
     from drivers.modem.modem import Modem, ModemTransport
     from drivers.transport import LinkError
-    from terminal import messages as m
-    from terminal.framing import FrameDecoder, frame
+    from terminal.protocol import messages as m
+    from terminal.protocol.framing import FrameDecoder, frame
 
     config = load_config(args.config)
     step = "打开串口 opening the port"

@@ -23,7 +23,7 @@ MESSAGES = {
 def run(args: argparse.Namespace) -> int:
     from config.loader import load_config
     from drivers.printer.escpos_printer import EscPosPrinter, Paper
-    from terminal.receipt import test_page_lines
+    from terminal.core.receipt import test_page_lines
 
     config = load_config(args.config)
     printer = EscPosPrinter(

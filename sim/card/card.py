@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drivers.card import profile as p
-from terminal import sm4
-from terminal.cardgrant import RECORD_SIZE, CardGrant, GrantError, GrantKind, card_key
+from terminal.protocol import sm4
+from terminal.protocol.cardgrant import RECORD_SIZE, CardGrant, GrantError, GrantKind, card_key
 
 
 class CardPulled(Exception):

@@ -78,7 +78,7 @@ def _insert_into_meter(slot, card, image_path) -> None:
 
     from drivers.card import profile as p
     from sim.card.meter import SimMeter
-    from sim.station.seed import DEMO_CARD_MASTER_KEY
+    from station.seed import DEMO_CARD_MASTER_KEY
 
     slot.remove()
     customer = p.CustomerFile.unpack(card.image.files[p.FID_CUSTOMER])
@@ -97,7 +97,7 @@ def _insert_into_meter(slot, card, image_path) -> None:
 def make_demo_images(folder):
     """A user card of demo customer 0100000005, two blank cards and a corrupt card."""
     from sim.card.card import blank_image, user_image
-    from sim.station.seed import (
+    from station.seed import (
         DEMO_CARD_ACCESS_KEY,
         DEMO_CARD_MASTER_KEY,
         demo_card_serial,

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from drivers.card import profile as p
 from sim.card.card import CardImage
-from terminal.cardgrant import card_key
+from terminal.protocol.cardgrant import card_key
 
 
 @dataclass

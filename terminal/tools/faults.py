@@ -1,7 +1,7 @@
 """``gridpos faults``: a seeded fault campaign over the whole stack, ending in a settlement.
 
-The terminal (``terminal.faults_worker``, the production terminal in its own process) pays bills,
-takes prepayments and sells electricity onto the card, through the GPRS module driver and its
+The terminal (``terminal.tools.faults_worker``, the production terminal in its own process) pays
+bills, takes prepayments and sells electricity onto the card, through the GPRS module driver and its
 emulator, to the reference station, printing on the printer emulator. Before each transaction
 the campaign may inject one fault of the fault model at a chosen point: the link dropped after
 n bytes either way, the answer lost, late (held 0.5 to 4 s against the terminal's 2 s) or
@@ -120,7 +120,7 @@ class CampaignError(Exception):
 
 class Campaign:
     def __init__(self, folder: Path) -> None:
-        from terminal.demo import DemoStack
+        from terminal.tools.demo import DemoStack
 
         self.stack = DemoStack(folder, fresh=True, rtt_ms=20, kbps=0, response_s=2)
         self.cards = self.stack.slot is not None
@@ -135,7 +135,13 @@ class Campaign:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "terminal.faults_worker", "--config", str(self.stack.config)],
+            [
+                sys.executable,
+                "-m",
+                "terminal.tools.faults_worker",
+                "--config",
+                str(self.stack.config),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.terminal_log,
@@ -204,7 +210,7 @@ class Campaign:
             s.slot.card.tear = "before" if step.point == 0 else "after"
 
     def _restart_station(self) -> None:
-        from sim.station.server import StationThread
+        from station.server import StationThread
 
         port = self.stack.station.port
         self.stack.station.stop()
@@ -318,7 +324,7 @@ def compare(folder: Path) -> dict:
     import sqlite3
 
     from offline_queue.journal import Journal
-    from terminal.lifecycle import POSTED
+    from terminal.core.lifecycle import POSTED
 
     journal = Journal(folder / "journal.db", folder / "journal.key", create=False)
     mine: dict[tuple[int, int], int] = {}

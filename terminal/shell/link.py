@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 
 from drivers.transport import LinkError, LinkTimeout, Transport
-from terminal import messages as m
-from terminal.framing import FrameDecoder, FrameError, frame
-from terminal.records import CodecError
+from terminal.protocol import messages as m
+from terminal.protocol.framing import FrameDecoder, FrameError, frame
+from terminal.protocol.records import CodecError
 
 log = logging.getLogger("gridpos.link")
 

@@ -33,13 +33,25 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ),
     ("diag", "printer"): ("drivers.printer.cli", "ask the printer for paper and print a test page"),
     ("diag", "card"): ("drivers.card.cli", "read the card in the reader and explain every field"),
-    ("bench",): ("terminal.bench", "measure bytes, round trips, speed and memory, with targets"),
-    ("demo",): ("terminal.demo", "the terminal with station, modem, printer and card emulators"),
-    ("faults",): ("terminal.faults", "a seeded fault campaign over the whole stack, then settle"),
-    ("fuzz",): ("terminal.fuzz", "random and mutated input at every parser; any crash is a bug"),
-    ("run",): ("terminal.run", "run the terminal program on this device's keypad and display"),
+    ("bench",): (
+        "terminal.tools.bench",
+        "measure bytes, round trips, speed and memory, with targets",
+    ),
+    ("demo",): (
+        "terminal.tools.demo",
+        "the terminal with station, modem, printer and card emulators",
+    ),
+    ("faults",): (
+        "terminal.tools.faults",
+        "a seeded fault campaign over the whole stack, then settle",
+    ),
+    ("fuzz",): (
+        "terminal.tools.fuzz",
+        "random and mutated input at every parser; any crash is a bug",
+    ),
+    ("run",): ("terminal.app.run", "run the terminal program on this device's keypad and display"),
     ("sim", "card"): ("sim.card.cli", "play a purchase-card image into the vpcd virtual reader"),
-    ("sim", "station"): ("sim.station.cli", "run the reference master station (缴费主站)"),
+    ("sim", "station"): ("station.cli", "run the reference master station (缴费主站)"),
     ("sim", "modem"): (
         "sim.modem.cli",
         "a GPRS module on a pseudo-terminal, bridged to a TCP target",

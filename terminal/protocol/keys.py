@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from terminal import sm4
-from terminal.records import KeyBlock
+from terminal.protocol import sm4
+from terminal.protocol.records import KeyBlock
 
 
 class KeyMaterialError(ValueError):

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from config.loader import load_config
     from offline_queue.journal import JournalError
-    from terminal.keys import KeyMaterialError
+    from terminal.protocol.keys import KeyMaterialError
 
     config = load_config(args.config)
     try:
@@ -48,9 +48,9 @@ def build_terminal(config):
     from drivers.printer.escpos_printer import EscPosPrinter
     from drivers.transport import SocketTransport
     from offline_queue.journal import Journal
-    from terminal.keys import load_master_key
-    from terminal.link import StationLink
-    from terminal.session import Terminal
+    from terminal.protocol.keys import load_master_key
+    from terminal.shell.link import StationLink
+    from terminal.shell.terminal import Terminal
 
     journal = Journal(config.journal.path, config.journal.key_file)
     master = load_master_key(config.keys.master_key_file)

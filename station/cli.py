@@ -24,9 +24,9 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from datetime import UTC, datetime
 
-    from sim.station.ledger import Ledger
-    from sim.station.server import StationServer
-    from sim.station.service import STATION_TZ, Station
+    from station.ledger import Ledger
+    from station.server import StationServer
+    from station.service import STATION_TZ, Station
 
     if not 0 <= args.port <= 65535:
         print(f"gridpos: --port {args.port}: must be 0..65535", file=sys.stderr)
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"gridpos: {args.db}: cannot open the ledger: {exc}", file=sys.stderr)
         return 2
     if args.seed_demo:
-        from sim.station.seed import seed_demo
+        from station.seed import seed_demo
 
         if seed_demo(ledger, datetime.now(UTC).astimezone(STATION_TZ).date()):
             print("demo data created", flush=True)

@@ -1,6 +1,6 @@
 """Measured sizes of typical messages, for ``docs/protocol.md`` and the benchmark.
 
-``python -m terminal.sizes`` prints the table; ``--markdown`` prints it as it appears in the
+``python -m terminal.tools.sizes`` prints the table; ``--markdown`` prints it as it appears in the
 protocol document (a test checks the two agree, so the document cannot drift from the codec).
 A "typical" message carries what the station or terminal really sends in the common case: a
 customer with a Chinese name and address and two unpaid months, a MAC on everything that
@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, date, datetime
 
-from terminal import messages as m
-from terminal.cardgrant import CardGrant, GrantKind
-from terminal.framing import frame
-from terminal.records import (
+from terminal.protocol import messages as m
+from terminal.protocol.cardgrant import CardGrant, GrantKind
+from terminal.protocol.framing import frame
+from terminal.protocol.records import (
     Amount,
     Bill,
     KeyBlock,
@@ -179,8 +179,8 @@ _ENCODING = {
 
 
 def field_table() -> str:
-    """The field table of docs/protocol.md, from ``terminal.wirespec``."""
-    from terminal.wirespec import FIELDS
+    """The field table of docs/protocol.md, from ``terminal.protocol.wirespec``."""
+    from terminal.protocol.wirespec import FIELDS
 
     lines = ["| field | name | encoding | bytes | meaning |", "|---:|---|---|---|---|"]
     for f in FIELDS:
@@ -193,7 +193,7 @@ def message_table() -> str:
     """Which fields each message carries: M mandatory, C conditional (see the text)."""
     import dataclasses
 
-    from terminal.wirespec import BY_NAME
+    from terminal.protocol.wirespec import BY_NAME
 
     lines = ["| MTI | message | fields (M mandatory, C conditional) |", "|---|---|---|"]
     for cls in m.MESSAGE_TYPES:
@@ -220,7 +220,7 @@ def markdown() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m terminal.sizes", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m terminal.tools.sizes", description=__doc__)
     parser.add_argument("--markdown", action="store_true", help="print the tables for the docs")
     args = parser.parse_args(argv)
     if args.markdown:

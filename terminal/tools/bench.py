@@ -82,12 +82,12 @@ def payment_figures(folder, rtt_ms: float, kbps: float) -> dict[str, object]:
     from offline_queue.journal import Journal
     from sim.modem.emulator import LinkModel, ModemEmulator
     from sim.printer.emulator import PrinterEmulator
-    from sim.station.seed import demo_master_key
-    from sim.station.server import StationThread
-    from terminal import messages as m
-    from terminal.link import StationLink
-    from terminal.records import Amount
-    from terminal.session import Terminal
+    from station.seed import demo_master_key
+    from station.server import StationThread
+    from terminal.protocol import messages as m
+    from terminal.protocol.records import Amount
+    from terminal.shell.link import StationLink
+    from terminal.shell.terminal import Terminal
 
     folder.mkdir(parents=True)
     station = StationThread(str(folder / "station.db"))
@@ -168,7 +168,7 @@ def start_figures(folder) -> dict[str, object]:
     import sys
     import time
 
-    from terminal.demo import DemoStack
+    from terminal.tools.demo import DemoStack
 
     stack = DemoStack(folder, rtt_ms=50, kbps=0)
     try:
@@ -285,12 +285,12 @@ def settlement_figures(folder, size: int) -> dict[str, object]:
 
     from drivers.transport import SocketTransport
     from offline_queue.journal import Journal
-    from sim.station.seed import demo_master_key
-    from sim.station.server import StationThread
-    from terminal import messages as m
-    from terminal.engine import Order
-    from terminal.link import StationLink
-    from terminal.session import Terminal
+    from station.seed import demo_master_key
+    from station.server import StationThread
+    from terminal.core.engine import Order
+    from terminal.protocol import messages as m
+    from terminal.shell.link import StationLink
+    from terminal.shell.terminal import Terminal
 
     out: dict[str, object] = {"settlement_batch_size": size}
     cases = [

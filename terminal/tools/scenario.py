@@ -105,7 +105,7 @@ def parse(text: str) -> list[Step]:
 
 
 class Runner:
-    """Plays steps against a ``terminal.demo.DemoStack`` with the terminal as a child process."""
+    """Plays steps against a ``terminal.tools.demo.DemoStack``; the terminal is a child process."""
 
     def __init__(self, stack, out=None) -> None:
         self.stack = stack
@@ -251,7 +251,7 @@ class Runner:
         """Journal and ledger agree, once the terminal's outbox has delivered everything."""
         from offline_queue import outbox
         from offline_queue.journal import Journal
-        from terminal.lifecycle import POSTED
+        from terminal.core.lifecycle import POSTED
 
         deadline = time.monotonic() + 40
         while True:

@@ -180,7 +180,7 @@ class StationCommand(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Summary:
-    """Count and digest of a set of posted transactions (see ``terminal.digest``)."""
+    """Count and digest of a set of posted transactions (see ``terminal.protocol.digest``)."""
 
     count: int
     digest: bytes

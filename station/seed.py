@@ -22,10 +22,10 @@ import hashlib
 import random
 from datetime import date
 
-from sim.station.ledger import Ledger
-from sim.station.service import password_hash
-from sim.station.tariff import bill_fen
-from terminal.records import MeterKind
+from station.ledger import Ledger
+from station.service import password_hash
+from station.tariff import bill_fen
+from terminal.protocol.records import MeterKind
 
 DEMO_CARD_MASTER_KEY = bytes.fromhex("47524944504f532d44454d4f2d434d4b")
 # The terminals' card access key (opens cards for writing; cannot create credit).

@@ -26,7 +26,7 @@ import enum
 import struct
 from dataclasses import dataclass
 
-from terminal import sm4
+from terminal.protocol import sm4
 
 RECORD_SIZE = 36
 _BODY = struct.Struct(">B8s5s6sHI6x")

@@ -1,8 +1,9 @@
 """The terminal side of ``gridpos faults``: the production terminal, driven by JSON lines.
 
-Run as its own process (``python -m terminal.faults_worker --config FILE``) so that a power cut
-is a real SIGKILL. It builds the terminal exactly as ``gridpos run`` does (``build_terminal``:
-journal, GPRS module driver, printer, card reader) and answers one JSON line per request:
+Run as its own process (``python -m terminal.tools.faults_worker --config FILE``) so that a
+power cut is a real SIGKILL. It builds the terminal exactly as ``gridpos run`` does
+(``build_terminal``: journal, GPRS module driver, printer, card reader) and answers one JSON line
+per request:
 
     {"op": "sign_on"} {"op": "pay", "kind": "bill", "customer": "0100000123"}
     {"op": "card", "amount": 5000} {"op": "resolve_card"} {"op": "recover"} {"op": "drain"}
@@ -40,10 +41,10 @@ def arm_power_cut(appends: int) -> None:
 
 
 async def serve(config) -> None:
-    from terminal import messages as m
-    from terminal.records import Amount
-    from terminal.run import build_terminal
-    from terminal.session import StationDeclined
+    from terminal.app.run import build_terminal
+    from terminal.protocol import messages as m
+    from terminal.protocol.records import Amount
+    from terminal.shell.terminal import StationDeclined
 
     terminal, starter = build_terminal(config)
     if starter is not None:

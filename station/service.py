@@ -26,13 +26,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from sim.station.ledger import Ledger
-from sim.station.tariff import bill_fen
-from terminal import keys as keylib
-from terminal import messages as m
-from terminal.cardgrant import CardGrant, GrantKind, card_key
-from terminal.digest import summarize
-from terminal.records import (
+from station.ledger import Ledger
+from station.tariff import bill_fen
+from terminal.protocol import keys as keylib
+from terminal.protocol import messages as m
+from terminal.protocol.cardgrant import CardGrant, GrantKind, card_key
+from terminal.protocol.digest import summarize
+from terminal.protocol.records import (
     Amount,
     Bill,
     CodecError,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from terminal.records import Summary, TxnKind
+from terminal.protocol.records import Summary, TxnKind
 
 DIGEST_SIZE = 8
 

@@ -26,10 +26,10 @@ def _targets() -> dict[str, tuple[Callable[[bytes], object], tuple[type, ...], l
     from drivers.card import profile as p
     from drivers.modem.at import ATReader
     from sim.card.card import VirtualCard, user_image
-    from terminal import messages as m
-    from terminal.framing import FrameDecoder, FrameError
-    from terminal.sizes import typical_messages
-    from ui.scenario import ScenarioError, parse
+    from terminal.protocol import messages as m
+    from terminal.protocol.framing import FrameDecoder, FrameError
+    from terminal.tools.scenario import ScenarioError, parse
+    from terminal.tools.sizes import typical_messages
 
     def at_reader(data: bytes) -> object:
         reader = ATReader()
@@ -74,7 +74,7 @@ def _targets() -> dict[str, tuple[Callable[[bytes], object], tuple[type, ...], l
         return parse(data.decode("utf-8", errors="replace"))
 
     from config.loader import ConfigError
-    from terminal.records import CodecError
+    from terminal.protocol.records import CodecError
 
     messages = [m.encode(msg, bytes(16)) for msg in typical_messages()]
     config_sample = b'[terminal]\nid = "T0000009"\n[station]\nport = 9000\n[ui]\nlocale = "en"\n'

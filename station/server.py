@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import logging
 
-from sim.station.service import Station
-from terminal.framing import FrameDecoder, FrameError, frame
+from station.service import Station
+from terminal.protocol.framing import FrameDecoder, FrameError, frame
 
 log = logging.getLogger("gridpos.station")
 
@@ -92,12 +92,12 @@ class StationThread:
         import threading
         from datetime import UTC, datetime
 
-        from sim.station.ledger import Ledger
-        from sim.station.service import STATION_TZ, Station
+        from station.ledger import Ledger
+        from station.service import STATION_TZ, Station
 
         self.ledger = Ledger(db_path)
         if seed:
-            from sim.station.seed import seed_demo
+            from station.seed import seed_demo
 
             seed_demo(self.ledger, datetime.now(UTC).astimezone(STATION_TZ).date())
         station = Station(self.ledger, clock) if clock else Station(self.ledger)

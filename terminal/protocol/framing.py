@@ -7,7 +7,7 @@ more: the only safe thing is to drop the connection, which is what ``FrameError`
 
 from __future__ import annotations
 
-from terminal.records import CodecError
+from terminal.protocol.records import CodecError
 
 MAX_FRAME = 1024  # larger than any message we send; a bigger length is garbage
 

@@ -5,7 +5,7 @@ Pure, in the manner of h11: nothing here opens a socket. A message is built as a
 message back, and ``check_mac(data, key)`` says whether the sender held the key. The station
 chooses the key by the decoded terminal id, so decoding and MAC checking are separate steps.
 
-Attribute names are the field names of ``terminal.wirespec``; the converters below are the
+Attribute names are the field names of ``terminal.protocol.wirespec``; the converters below are the
 only place where a Python value becomes field bytes.
 """
 
@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 
 import iso8583
 
-from terminal import sm4
-from terminal.cardgrant import CardGrant, GrantError
-from terminal.records import (
+from terminal.protocol import sm4
+from terminal.protocol.cardgrant import CardGrant, GrantError
+from terminal.protocol.records import (
     Bill,
     CodecError,
     KeyBlock,
@@ -37,7 +37,7 @@ from terminal.records import (
     unpack_amounts,
     unpack_list,
 )
-from terminal.wirespec import BY_NAME, BY_NUMBER, MAC_SIZE, iso_spec
+from terminal.protocol.wirespec import BY_NAME, BY_NUMBER, MAC_SIZE, iso_spec
 
 __all__ = ["CodecError", "Processing", "check_mac", "decode", "encode"]
 

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from terminal import messages as m
-from terminal.digest import summarize
-from terminal.engine import Order, txn_key
-from terminal.lifecycle import SYSTEM, State
-from terminal.receipt import SettlementSlip, settlement_lines
-from terminal.records import ListingEntry, Summary, TxnKind
+from terminal.core.engine import Order, txn_key
+from terminal.core.lifecycle import SYSTEM, State
+from terminal.core.receipt import SettlementSlip, settlement_lines
+from terminal.protocol import messages as m
+from terminal.protocol.digest import summarize
+from terminal.protocol.records import ListingEntry, Summary, TxnKind
 
 if TYPE_CHECKING:
-    from terminal.session import SettlementOutcome, Terminal
+    from terminal.shell.terminal import SettlementOutcome, Terminal
 
 LISTING_MAX = 28  # entries that fit in one 0330 listing
 PROCESSING_OF = {
@@ -93,7 +93,7 @@ async def find_differences(
 
 
 async def settle(terminal: Terminal) -> SettlementOutcome:
-    from terminal.session import SettlementOutcome, StationDeclined
+    from terminal.shell.terminal import SettlementOutcome, StationDeclined
 
     link = terminal.link
     start_bytes = link.bytes_sent + link.bytes_received
@@ -152,7 +152,7 @@ async def settle(terminal: Terminal) -> SettlementOutcome:
 
 
 async def _digest(terminal: Terminal, batch: int, first: int, last: int) -> tuple[Summary, int]:
-    from terminal.session import StationDeclined
+    from terminal.shell.terminal import StationDeclined
 
     reply = await terminal.request(
         m.DetailRequest(
@@ -170,7 +170,7 @@ async def _digest(terminal: Terminal, batch: int, first: int, last: int) -> tupl
 async def _listing(
     terminal: Terminal, batch: int, first: int, last: int
 ) -> tuple[ListingEntry, ...]:
-    from terminal.session import StationDeclined
+    from terminal.shell.terminal import StationDeclined
 
     reply = await terminal.request(
         m.DetailRequest(

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from terminal.money import yuan
+from terminal.core.money import yuan
 
 LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 COLUMNS = {58: 32, 80: 48}

@@ -3,8 +3,8 @@
 A transaction is an ``Order`` (what the operator confirmed) plus the journal's view of it. Each
 ``step`` takes the view and one event and returns the commands to carry out, in order; an
 ``Append`` always comes before the effect it announces, so a crash between any two commands
-leaves the journal saying what may have happened. The shell (``terminal.session``) carries the
-commands out and feeds the results back as events.
+leaves the journal saying what may have happened. The shell (``terminal.shell``) carries
+the commands out and feeds the results back as events.
 
 The same request (same key, same fields) is what a repeat sends; it is rebuilt from the order
 in the journal, so it is byte-identical after a restart too.
@@ -16,10 +16,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from terminal import messages as m
-from terminal.cardgrant import CardGrant
-from terminal.lifecycle import State
-from terminal.records import Amount, MeterInfo, MeterKind
+from terminal.core.lifecycle import State
+from terminal.protocol import messages as m
+from terminal.protocol.cardgrant import CardGrant
+from terminal.protocol.records import Amount, MeterInfo, MeterKind
 
 CARD_KINDS = frozenset(
     {m.Processing.CARD_PURCHASE, m.Processing.CARD_REISSUE, m.Processing.CARD_OPEN}
@@ -350,7 +350,7 @@ def recover(view: View) -> list[Command]:
 
 def view_from(entries: list[Any]) -> View | None:
     """Fold one transaction's journal entries (``.event``, ``.payload``) into its view."""
-    from terminal.lifecycle import next_state
+    from terminal.core.lifecycle import next_state
 
     order = None
     state = State.NEW

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from drivers.transport import LinkError
 from offline_queue import outbox
 from offline_queue.journal import Journal
-from terminal import engine as e
-from terminal import keys as keylib
-from terminal import messages as m
-from terminal.cardgrant import CardGrant
-from terminal.lifecycle import FINAL, POSTED, SYSTEM, State
-from terminal.link import StationLink
-from terminal.receipt import Receipt, ReceiptLine, receipt_lines
-from terminal.records import Amount, TxnKind
-from terminal.responses import describe
+from terminal.core import engine as e
+from terminal.core.lifecycle import FINAL, POSTED, SYSTEM, State
+from terminal.core.receipt import Receipt, ReceiptLine, receipt_lines
+from terminal.protocol import keys as keylib
+from terminal.protocol import messages as m
+from terminal.protocol.cardgrant import CardGrant
+from terminal.protocol.records import Amount, TxnKind
+from terminal.protocol.responses import describe
+from terminal.shell.link import StationLink
 
 if TYPE_CHECKING:
     from drivers.card.profile import CardData
@@ -486,7 +486,7 @@ class Terminal:
         return posted
 
     async def settle(self) -> SettlementOutcome:
-        from terminal import settlement
+        from terminal.shell import settlement
 
         self._require_sign_on()
         drained = await self.drain_outbox()

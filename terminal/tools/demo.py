@@ -6,7 +6,8 @@ emulator on pcscd's vpcd reader when pcscd and vpcd are present, writes the keys
 configuration for terminal T0000001, and runs ``gridpos run`` against them as a separate process
 — so a power cut is a real kill of the terminal process.
 
-``--headless --script FILE`` drives the same stack from a scenario file (``ui/scenario.py``).
+``--headless --script FILE`` drives the same stack from a scenario file
+(``terminal/tools/scenario.py``).
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ class DemoStack:
 
         from sim.modem.emulator import LinkModel, ModemEmulator
         from sim.printer.emulator import PrinterEmulator
-        from sim.station.seed import DEMO_CARD_ACCESS_KEY, demo_master_key
-        from sim.station.server import StationThread
+        from station.seed import DEMO_CARD_ACCESS_KEY, demo_master_key
+        from station.server import StationThread
 
         self.folder = folder.resolve()
         if fresh and self.folder.exists():
@@ -149,7 +150,7 @@ retry_max_s = 30
         return [
             sys.executable,
             "-m",
-            "terminal.cli",
+            "terminal.app.cli",
             "run",
             "--config",
             str(self.config),
@@ -174,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.script:
             print("gridpos: --headless needs --script FILE", file=sys.stderr)
             return 2
-        from ui.scenario import ScenarioError, parse
+        from terminal.tools.scenario import ScenarioError, parse
 
         try:
             steps = parse(Path(args.script).read_text(encoding="utf-8"))
@@ -193,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         if args.headless:
-            from ui.scenario import Runner
+            from terminal.tools.scenario import Runner
 
             return Runner(stack).run(steps)
         return _interactive(stack)
