@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from offline_queue.journal import Journal
-from terminal.core.engine import Order, view_from
+from terminal.core.engine import view_from
 from terminal.core.lifecycle import OWES_COMPLETION, OWES_REVERSAL, OWES_UPLOAD, SYSTEM, State
+from terminal.core.orders import Order
 from terminal.protocol import messages as m
 
 # The entry that puts a transaction into the outbox, per kind of item.

@@ -138,3 +138,12 @@ class Ledger:
 
     def set_param(self, name: str, value: str) -> None:
         self.run("INSERT OR REPLACE INTO params (name, value) VALUES (?, ?)", name, value)
+
+    def posted_amounts(self, terminal_id: str) -> dict[tuple[int, int], int]:
+        """What the station holds as posted for one terminal: (batch, trace) -> amount (fen)."""
+        rows = self.all(
+            "SELECT batch, trace, amount_fen FROM requests WHERE terminal_id = ?"
+            " AND state = 'posted' AND kind IS NOT NULL",
+            terminal_id,
+        )
+        return {(row["batch"], row["trace"]): row["amount_fen"] for row in rows}

@@ -8,6 +8,7 @@ import pytest
 
 from terminal.core import engine as e
 from terminal.core.lifecycle import State
+from terminal.core.orders import Order
 from terminal.protocol import messages as m
 from tests.terminal_kit import WANG, bill_order, journal_view, ledger_view, make_terminal
 
@@ -22,7 +23,7 @@ def order(**kw):
         customer_no=WANG,
         cash_fen=15000,
     )
-    return e.Order(**{**base, **kw})
+    return Order(**{**base, **kw})
 
 
 def approved(o):
@@ -80,7 +81,7 @@ def test_an_event_out_of_place_is_refused():
 
 def test_order_survives_the_journal_unchanged():
     o = order(bills=[[202609, 132, 7035]], name="王秀英")
-    assert e.Order.from_payload(o.to_payload()) == o
+    assert Order.from_payload(o.to_payload()) == o
 
 
 # --- against the real station ---------------------------------------------------------------

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from offline_queue import outbox
-from terminal.core.engine import Order
 from terminal.core.lifecycle import State
+from terminal.core.orders import Order
 from terminal.protocol import messages as m
 from tests.net_proxy import Plan, Proxy
 from tests.terminal_kit import WANG, journal_view, ledger_view, make_terminal

@@ -1,43 +1,34 @@
 """Drawing a screen: as text (headless runs, tests, the console) and as a picture (framebuffer,
 PNG snapshots for the docs). The status bar — signal, link, pending items, paper, time — is on
-every screen, drawn here from the shell's ``Status``.
+every screen, drawn here from the terminal's ``Status``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from terminal.core.receipt import LOCAL_TZ, fit, width
+from terminal.core.requests import Status  # re-exported: every renderer draws one
 from ui.machine import Screen
 from ui.texts import t
 
 COLUMNS = 32  # a 320-pixel display with a 20-pixel CJK font holds 16 characters, 32 columns
 
 
-@dataclass(frozen=True)
-class Status:
-    bars: int | None = None  # 0..4; None: wired link, no signal to show
-    link_up: bool = False
-    pending: int = 0
-    paper: bool | None = True  # None: unknown
-    time: datetime | None = None
-    locale: str = "zh_CN"
-
-    def text(self) -> str:
-        bars = "" if self.bars is None else "▂▄▆█"[: self.bars].ljust(4, "_")
-        link = t("link_up" if self.link_up else "link_down", self.locale)
-        pending = t("pending_n", self.locale, n=self.pending) if self.pending else ""
-        paper = (
-            "" if self.paper is None else t("paper_ok" if self.paper else "paper_out", self.locale)
-        )
-        clock = (self.time or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).strftime("%H:%M")
-        return " ".join(part for part in (bars, link, pending, paper, clock) if part)
+def status_line(status: Status) -> str:
+    """The status bar as one line of text: signal bars, link, owed items, paper, clock."""
+    locale = status.locale
+    bars = "" if status.bars is None else "▂▄▆█"[: status.bars].ljust(4, "_")
+    link = t("link_up" if status.link_up else "link_down", locale)
+    pending = t("pending_n", locale, n=status.pending) if status.pending else ""
+    paper = "" if status.paper is None else t("paper_ok" if status.paper else "paper_out", locale)
+    clock = (status.time or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).strftime("%H:%M")
+    return " ".join(part for part in (bars, link, pending, paper, clock) if part)
 
 
 def text_lines(screen: Screen, status: Status, columns: int = COLUMNS) -> list[str]:
-    out = [status.text(), "=" * columns]
+    out = [status_line(status), "=" * columns]
     if screen.title:
         out += fit(screen.title, columns)
     for line in screen.lines:
@@ -72,7 +63,7 @@ def as_image(
     image = Image.new("RGB", size, (250, 250, 245))
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, w, 16), fill=(30, 60, 110))
-    draw.text((4, 1), status.text(), fill=(255, 255, 255), font=small)
+    draw.text((4, 1), status_line(status), fill=(255, 255, 255), font=small)
     y = 20
     if screen.title:
         draw.text((6, y), screen.title, fill=(30, 60, 110), font=font)

@@ -12,102 +12,14 @@ in the journal, so it is byte-identical after a restart too.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from terminal.core.lifecycle import State
+from terminal.core.orders import CARD_KINDS, Order
 from terminal.protocol import messages as m
 from terminal.protocol.cardgrant import CardGrant
-from terminal.protocol.records import Amount, MeterInfo, MeterKind
-
-CARD_KINDS = frozenset(
-    {m.Processing.CARD_PURCHASE, m.Processing.CARD_REISSUE, m.Processing.CARD_OPEN}
-)
-
-
-# --- what the operator confirmed ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Order:
-    """Everything needed to send, repeat, reverse and print one transaction."""
-
-    processing: m.Processing
-    terminal_id: str
-    batch: int
-    trace: int
-    amount_fen: int  # what the station is asked to post
-    customer_no: str | None = None
-    cash_fen: int = 0  # what the operator took in hand (change = cash - amount)
-    card_serial: str | None = None  # hex
-    meter: dict[str, Any] | None = None  # kind, meter_no, purchase_count read from the card
-    name: str = ""
-    address: str = ""
-    due_fen: int = 0  # what was due when the operator confirmed, for the receipt
-    bills: list[list[int]] = field(default_factory=list)  # [month, kwh, due_fen] paid now
-    operator: str = ""
-
-    @property
-    def txn(self) -> str:
-        return txn_key(self.terminal_id, self.batch, self.trace)
-
-    def to_payload(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["processing"] = int(self.processing)
-        return data
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> Order:
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        values["processing"] = m.Processing(values["processing"])
-        return cls(**values)
-
-    def request(self) -> m.FinancialRequest:
-        meter = None
-        if self.meter is not None:
-            meter = MeterInfo(
-                MeterKind(self.meter["kind"]), self.meter["meter_no"], self.meter["purchase_count"]
-            )
-        return m.FinancialRequest(
-            processing=self.processing,
-            terminal_id=self.terminal_id,
-            batch=self.batch,
-            trace=self.trace,
-            amount_fen=self.amount_fen,
-            customer_no=self.customer_no,
-            card_serial=bytes.fromhex(self.card_serial) if self.card_serial else None,
-            meter=meter,
-        )
-
-    def reversal(self, repeat: bool) -> m.ReversalRequest:
-        return m.ReversalRequest(
-            processing=self.processing,
-            terminal_id=self.terminal_id,
-            batch=self.batch,
-            trace=self.trace,
-            amount_fen=self.amount_fen,
-            customer_no=self.customer_no,
-            card_serial=bytes.fromhex(self.card_serial) if self.card_serial else None,
-            repeat=repeat,
-        )
-
-    def completion(self, repeat: bool) -> m.AdviceRequest:
-        return m.AdviceRequest(
-            processing=self.processing,
-            terminal_id=self.terminal_id,
-            batch=self.batch,
-            trace=self.trace,
-            amount_fen=self.amount_fen,
-            customer_no=self.customer_no,
-            repeat=repeat,
-        )
-
-
-def txn_key(terminal_id: str, batch: int, trace: int) -> str:
-    return f"{terminal_id}/{batch:03d}/{trace:06d}"
-
+from terminal.protocol.records import Amount
 
 # --- the journal's view of one transaction -------------------------------------------------
 

@@ -32,6 +32,7 @@ from terminal.protocol.records import (
     StationCommand,
     Summary,
     TerminalStatus,
+    TxnKind,
     pack_amounts,
     pack_list,
     unpack_amounts,
@@ -73,6 +74,17 @@ FINANCIAL = frozenset(
         Processing.OFFLINE_PAYMENT,
     }
 )
+
+# The one map between a financial processing code and the kind settlement lists and digests.
+KIND_OF: dict[Processing, TxnKind] = {
+    Processing.BILL_PAYMENT: TxnKind.BILL_PAYMENT,
+    Processing.PREPAYMENT: TxnKind.PREPAYMENT,
+    Processing.CARD_PURCHASE: TxnKind.CARD_PURCHASE,
+    Processing.CARD_REISSUE: TxnKind.CARD_REISSUE,
+    Processing.CARD_OPEN: TxnKind.CARD_OPEN,
+    Processing.OFFLINE_PAYMENT: TxnKind.OFFLINE_PAYMENT,
+}
+PROCESSING_OF: dict[TxnKind, Processing] = {kind: code for code, kind in KIND_OF.items()}
 
 # --- value converters: attribute name -> (to field value, from field value) ---------------
 

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The station dropped this terminal's working key (bad MAC, not signed on, key expired): every
+# request after one of these needs a fresh sign-on first. Checked in one place, the session.
+KEY_DROPPED = frozenset({"A0", "A3", "77"})
+
 
 @dataclass(frozen=True)
 class ResponseCode:

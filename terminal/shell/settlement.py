@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from terminal.core.engine import Order, txn_key
 from terminal.core.lifecycle import SYSTEM, State
+from terminal.core.orders import Order, txn_key
 from terminal.core.receipt import SettlementSlip, settlement_lines
 from terminal.protocol import messages as m
 from terminal.protocol.digest import summarize

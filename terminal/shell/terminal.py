@@ -20,6 +20,7 @@ from offline_queue import outbox
 from offline_queue.journal import Journal
 from terminal.core import engine as e
 from terminal.core.lifecycle import FINAL, POSTED, SYSTEM, State
+from terminal.core.orders import Order
 from terminal.core.receipt import Receipt, ReceiptLine, receipt_lines
 from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
@@ -217,10 +218,10 @@ class Terminal:
 
     # --- transactions -----------------------------------------------------------------------
 
-    def order(self, processing: m.Processing, amount_fen: int, **fields: Any) -> e.Order:
+    def order(self, processing: m.Processing, amount_fen: int, **fields: Any) -> Order:
         """A new order with a fresh, persisted trace number."""
         self._require_sign_on()
-        return e.Order(
+        return Order(
             processing=processing,
             terminal_id=self.terminal_id,
             batch=self.batch,
@@ -232,7 +233,7 @@ class Terminal:
 
     def card_purchase_order(
         self, card: CardData, info: m.InquiryResponse, amount_fen: int
-    ) -> e.Order:
+    ) -> Order:
         """Electricity onto the card in the reader, for the customer and meter the station named.
 
         The purchase count comes from the card itself: the station's grant must be the next one.
@@ -255,7 +256,7 @@ class Terminal:
     def view(self, txn: str) -> e.View | None:
         return e.view_from(list(self.journal.entries(txn)))
 
-    async def run(self, order: e.Order) -> e.Finished:
+    async def run(self, order: Order) -> e.Finished:
         """Carry one confirmed order through to the end of the operator's part."""
         self._require_sign_on()
         return await self._execute(order.txn, e.start(order))

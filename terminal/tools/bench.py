@@ -287,7 +287,7 @@ def settlement_figures(folder, size: int) -> dict[str, object]:
     from offline_queue.journal import Journal
     from station.seed import demo_master_key
     from station.server import StationThread
-    from terminal.core.engine import Order
+    from terminal.core.orders import Order
     from terminal.protocol import messages as m
     from terminal.shell.link import StationLink
     from terminal.shell.terminal import Terminal

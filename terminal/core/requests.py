@@ -1,0 +1,370 @@
+"""What the menu asks of the terminal, and what it gets back: one class per request and per answer.
+
+The menu machine (``ui.machine``) returns these requests; the terminal's desk
+(``terminal.shell.desk``) answers each with one of the replies below. Both sides are typed, so a
+type checker sees every call, and nothing crosses as a loose dict. Replies carry facts (codes,
+fen, counts), never sentences: the menu puts them into the operator's language.
+
+The customer the station described is carried here as one ``Customer`` value: the machine keeps
+it between screens and hands it back in ``Pay``; nothing else keeps a copy.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from terminal.core.cash import Tender
+from terminal.protocol.records import Bill, MeterInfo, PaymentRecord
+
+
+class Explained(Protocol):
+    """A finding that can say itself in the operator's language (card diagnosis)."""
+
+    def text(self, locale: str) -> str: ...
+
+
+# --- values shared by requests and replies ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer as the station described them in one inquiry answer."""
+
+    customer_no: str
+    name: str = ""
+    address: str = ""
+    due_fen: int = 0  # what must be paid now
+    credit_fen: int = 0  # prepaid credit carried to coming bills
+    arrears_fen: int = 0
+    bills: tuple[Bill, ...] = ()  # unpaid bills (payment) or 12 months (history)
+    payments: tuple[PaymentRecord, ...] = ()  # recent payments (history only)
+    meter: MeterInfo | None = None  # card customers: the meter the card feeds
+
+
+@dataclass(frozen=True)
+class CardInHand:
+    """The card in the reader, as read: serial (hex) and purchase count."""
+
+    serial: str
+    purchase_count: int = 0
+
+
+class PayFlow(enum.Enum):
+    """What a payment is for; each maps to one processing code (``terminal.core.orders``)."""
+
+    BILL = "bill"  # arrears, cash in hand (also after an on-site meter reading)
+    PREPAY = "prepay"  # credit for coming bills or a remote-prepaid meter
+    CARD = "card"  # electricity onto the customer's purchase card
+    OPEN = "open"  # open a blank card for a new card customer
+    REISSUE = "reissue"  # a replacement card, with its fee
+
+
+class CardPurpose(enum.Enum):
+    DIAGNOSE = "diagnose"  # explain every field (电卡诊断)
+    BLANK = "blank"  # a blank card to open or reissue onto
+    PURCHASE = "purchase"  # a customer's card to buy electricity onto
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignOn:
+    account: str
+    password: str
+
+
+@dataclass(frozen=True)
+class Lock:
+    """Forget the working key: the next money needs a fresh sign-on."""
+
+
+@dataclass(frozen=True)
+class FindCustomer:
+    customer_no: str
+    history: bool = False  # 12 months of bills and recent payments instead of what is due
+
+
+@dataclass(frozen=True)
+class BillReading:
+    """抄收一体: a meter reading (tenths of kWh) in, this month's bill out."""
+
+    customer_no: str
+    reading: int
+
+
+@dataclass(frozen=True)
+class ReadCard:
+    purpose: CardPurpose
+
+
+@dataclass(frozen=True)
+class Pay:
+    """The operator confirmed this payment on a screen that showed all of it."""
+
+    flow: PayFlow
+    tender: Tender
+    customer: Customer | None = None  # None: open or reissue a card
+    card: CardInHand | None = None  # card flows: the card that was read
+
+
+@dataclass(frozen=True)
+class ResumeCardWrite:
+    """The card pulled mid-write is back in the reader: learn whether the write happened."""
+
+    txn: str
+
+
+@dataclass(frozen=True)
+class AgentStats:
+    pass
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    days: tuple[int, int] | None = None  # (yymmdd, yymmdd); None: today
+
+
+@dataclass(frozen=True)
+class Settle:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowPending:
+    pass
+
+
+@dataclass(frozen=True)
+class CheckNetwork:
+    pass
+
+
+@dataclass(frozen=True)
+class CheckPrinter:
+    pass
+
+
+@dataclass(frozen=True)
+class CheckJournal:
+    pass
+
+
+@dataclass(frozen=True)
+class Reprint:
+    pass
+
+
+Request = (
+    SignOn
+    | Lock
+    | FindCustomer
+    | BillReading
+    | ReadCard
+    | Pay
+    | ResumeCardWrite
+    | AgentStats
+    | Reconcile
+    | Settle
+    | ShowPending
+    | CheckNetwork
+    | CheckPrinter
+    | CheckJournal
+    | Reprint
+)
+
+
+# --- replies ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The request did not happen. ``code`` is a station response code (or one of the terminal's
+    own, see ``terminal.protocol.responses``); ``link`` names a link problem instead."""
+
+    code: str = ""
+    link: str = ""
+
+    @property
+    def needs_sign_on(self) -> bool:
+        from terminal.protocol.responses import KEY_DROPPED
+
+        return self.code in KEY_DROPPED
+
+
+@dataclass(frozen=True)
+class Done:
+    """Nothing to report beyond success (lock)."""
+
+
+@dataclass(frozen=True)
+class SignedOn:
+    agent: str
+    batch: int
+
+
+@dataclass(frozen=True)
+class CustomerFound:
+    customer: Customer
+
+
+@dataclass(frozen=True)
+class MeterBilled:
+    customer: Customer
+    kwh: int
+    billed_fen: int
+
+
+@dataclass(frozen=True)
+class CardDiagnosed:
+    findings: tuple[Explained, ...]
+
+
+@dataclass(frozen=True)
+class BlankCard:
+    card: CardInHand
+
+
+@dataclass(frozen=True)
+class CardOwner:
+    customer: Customer
+    card: CardInHand
+
+
+@dataclass(frozen=True)
+class CardRefused:
+    """The card cannot be used for this: what is wrong with it, or that a blank one is needed."""
+
+    findings: tuple[Explained, ...] = ()
+    need_blank: bool = False
+
+
+class PayOutcome(enum.Enum):
+    APPROVED = "approved"
+    CARD_PULLED = "card_pulled"  # put the same card back: the write is resolved from it
+    HAND_BACK_CASH = "hand_back_cash"  # reversal queued: give the cash back
+
+
+@dataclass(frozen=True)
+class Paid:
+    outcome: PayOutcome
+    txn: str
+    printed: bool = False
+    print_reason: str = ""  # why the receipt did not print (a text key)
+    why: str = ""  # HAND_BACK_CASH: "no_answer" or "card_not_written"
+
+
+@dataclass(frozen=True)
+class PostedToday:
+    time: datetime  # local time of the approval
+    customer_no: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class AgentFigures:
+    limit_fen: int
+    count: int
+    total_fen: int
+    today: tuple[PostedToday, ...]  # from this terminal's journal
+
+
+@dataclass(frozen=True)
+class ReconcileFigures:
+    first: date
+    last: date
+    count: int
+    total_fen: int
+
+
+@dataclass(frozen=True)
+class Settled:
+    balanced: bool
+    batch: int
+    next_batch: int | None
+    count: int
+    total_fen: int
+    differences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SettleBlocked:
+    """Owed messages or open transactions must be cleared before the batch can close."""
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    txn: str
+    what: str  # "completion", "reversal", "upload", or an open transaction's state
+    failures: int = 0
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Pending:
+    items: tuple[PendingItem, ...]
+
+
+@dataclass(frozen=True)
+class NetworkChecked:
+    ok: bool
+    round_trip_ms: int = 0
+    code: str = ""  # the station's refusal
+    link: str = ""  # the link problem
+
+
+@dataclass(frozen=True)
+class PrinterChecked:
+    ok: bool
+    reason: str = ""  # a text key
+
+
+@dataclass(frozen=True)
+class JournalChecked:
+    ok: bool
+    entries: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Reprinted:
+    ok: bool
+    reason: str = ""  # a text key; "nothing_to_reprint" when there is no receipt
+
+
+Reply = (
+    Failed
+    | Done
+    | SignedOn
+    | CustomerFound
+    | MeterBilled
+    | CardDiagnosed
+    | BlankCard
+    | CardOwner
+    | CardRefused
+    | Paid
+    | AgentFigures
+    | ReconcileFigures
+    | Settled
+    | SettleBlocked
+    | Pending
+    | NetworkChecked
+    | PrinterChecked
+    | JournalChecked
+    | Reprinted
+)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the status line shows: signal, link, owed messages, paper, clock, language."""
+
+    bars: int | None = None  # 0..4; None: wired link, no signal to show
+    link_up: bool = False
+    pending: int = 0  # messages the outbox still owes the station
+    paper: bool | None = True  # None: unknown
+    time: datetime | None = None  # None: now
+    locale: str = "zh_CN"
