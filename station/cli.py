@@ -1,4 +1,4 @@
-"""``gridpos sim station``: run the reference master station on a SQLite ledger."""
+"""``gridpos station``: run the master station (缴费主站) on a SQLite ledger."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from datetime import UTC, datetime
 
+    from station.answers import STATION_TZ
+    from station.envelope import Station
     from station.ledger import Ledger
     from station.server import StationServer
-    from station.service import STATION_TZ, Station
 
     if not 0 <= args.port <= 65535:
         print(f"gridpos: --port {args.port}: must be 0..65535", file=sys.stderr)

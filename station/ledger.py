@@ -8,6 +8,10 @@ answered survives a station crash.
 Every keyed request is a row of ``requests``, unique on (terminal, batch, trace); the stored
 response is what a repeat gets back. ``effects`` records exactly what a posting changed, so a
 reversal undoes exactly that and nothing else.
+
+This module holds all of the station's SQL: the rules (``envelope``, ``postings``, ...) call the
+named methods below and never write a query, so the storage can change without touching them.
+``one``, ``all`` and ``run`` remain for tests and tools that look into the ledger directly.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+
+Row = sqlite3.Row
+LedgerError = sqlite3.Error  # what a failed query raises
+Key = tuple[str, int, int]  # (terminal, batch, trace)
+BY_KEY = " WHERE terminal_id = ? AND batch = ? AND trace = ?"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS params (
@@ -123,14 +132,22 @@ class Ledger:
             raise
         self.db.execute("COMMIT")
 
-    def one(self, sql: str, *args: object) -> sqlite3.Row | None:
+    def one(self, sql: str, *args: object) -> Row | None:
         return self.db.execute(sql, args).fetchone()
 
-    def all(self, sql: str, *args: object) -> list[sqlite3.Row]:
+    def all(self, sql: str, *args: object) -> list[Row]:
         return self.db.execute(sql, args).fetchall()
 
     def run(self, sql: str, *args: object) -> None:
         self.db.execute(sql, args)
+
+    def _insert(self, table: str, **columns: object) -> None:
+        """One row; table and column names come from this module, never from a request."""
+        names = ", ".join(columns)
+        marks = ", ".join("?" * len(columns))
+        self.db.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", tuple(columns.values()))
+
+    # --- parameters -----------------------------------------------------------------------
 
     def param(self, name: str, default: str | None = None) -> str | None:
         row = self.one("SELECT value FROM params WHERE name = ?", name)
@@ -138,6 +155,245 @@ class Ledger:
 
     def set_param(self, name: str, value: str) -> None:
         self.run("INSERT OR REPLACE INTO params (name, value) VALUES (?, ?)", name, value)
+
+    def is_empty(self) -> bool:
+        return self.one("SELECT 1 FROM agents LIMIT 1") is None
+
+    # --- agents, terminals, operators ------------------------------------------------------
+
+    def add_agent(self, agent_id: str, name: str, deposit: int, offline_limit: int) -> None:
+        self._insert(
+            "agents",
+            agent_id=agent_id,
+            name=name,
+            deposit_fen=deposit,
+            available_fen=deposit,
+            offline_limit_fen=offline_limit,
+        )
+
+    def agent(self, agent_id: str) -> Row | None:
+        return self.one("SELECT * FROM agents WHERE agent_id = ?", agent_id)
+
+    def change_available(self, agent_id: str, delta: int) -> None:
+        """Take from (negative) or give back to (positive) the agent's available limit."""
+        self.run(
+            "UPDATE agents SET available_fen = available_fen + ? WHERE agent_id = ?",
+            delta,
+            agent_id,
+        )
+
+    def add_terminal(self, terminal_id: str, agent_id: str, master_key: bytes) -> None:
+        self._insert(
+            "terminals", terminal_id=terminal_id, agent_id=agent_id, master_key=master_key.hex()
+        )
+
+    def terminal(self, terminal_id: str) -> Row | None:
+        return self.one("SELECT * FROM terminals WHERE terminal_id = ?", terminal_id)
+
+    def saw_trace(self, terminal_id: str, trace: int) -> None:
+        """Remember the highest trace a terminal used, for sign-on after a lost journal."""
+        self.run(
+            "UPDATE terminals SET last_trace = max(last_trace, ?) WHERE terminal_id = ?",
+            trace,
+            terminal_id,
+        )
+
+    def set_mac_key(self, terminal_id: str, key: bytes) -> None:
+        self.run("UPDATE terminals SET mac_key = ? WHERE terminal_id = ?", key.hex(), terminal_id)
+
+    def record_status(self, terminal_id: str, status: str) -> None:
+        """A heartbeat's status (JSON) arrived, and with it the pending command was delivered."""
+        self.run(
+            "UPDATE terminals SET status = ?, command = 0 WHERE terminal_id = ?",
+            status,
+            terminal_id,
+        )
+
+    def add_operator(self, account: str, agent_id: str, salt: str, password_hash: str) -> None:
+        self._insert(
+            "operators", account=account, agent_id=agent_id, salt=salt, password_hash=password_hash
+        )
+
+    def operator(self, account: str) -> Row | None:
+        return self.one("SELECT * FROM operators WHERE account = ?", account)
+
+    def login_failed(self, account: str, failures: int, locked: bool) -> None:
+        self.run(
+            "UPDATE operators SET failures = ?, locked = ? WHERE account = ?",
+            failures,
+            int(locked),
+            account,
+        )
+
+    def login_succeeded(self, account: str) -> None:
+        self.run("UPDATE operators SET failures = 0 WHERE account = ?", account)
+
+    # --- customers and bills ---------------------------------------------------------------
+
+    def add_customer(
+        self, number: str, name: str, address: str, kind: int, meter_no: str, purchase_count: int
+    ) -> None:
+        self._insert(
+            "customers",
+            customer_no=number,
+            name=name,
+            address=address,
+            meter_kind=kind,
+            meter_no=meter_no,
+            purchase_count=purchase_count,
+        )
+
+    def customer(self, number: str) -> Row | None:
+        return self.one("SELECT * FROM customers WHERE customer_no = ?", number)
+
+    def change_credit(self, number: str, delta: int) -> None:
+        self.run(
+            "UPDATE customers SET credit_fen = credit_fen + ? WHERE customer_no = ?", delta, number
+        )
+
+    def change_purchase_count(self, number: str, delta: int) -> None:
+        self.run(
+            "UPDATE customers SET purchase_count = purchase_count + ? WHERE customer_no = ?",
+            delta,
+            number,
+        )
+
+    def set_reading(self, number: str, reading: int) -> None:
+        self.run("UPDATE customers SET last_reading = ? WHERE customer_no = ?", reading, number)
+
+    def advance_reading(self, number: str, tenths_kwh: int) -> None:
+        self.run(
+            "UPDATE customers SET last_reading = last_reading + ? WHERE customer_no = ?",
+            tenths_kwh,
+            number,
+        )
+
+    def add_bill(self, number: str, month: int, kwh: int, amount: int, paid: int = 0) -> None:
+        self._insert(
+            "bills", customer_no=number, month=month, kwh=kwh, amount_fen=amount, paid_fen=paid
+        )
+
+    def has_bill(self, number: str, month: int) -> bool:
+        found = self.one("SELECT 1 FROM bills WHERE customer_no = ? AND month = ?", number, month)
+        return found is not None
+
+    def arrears(self, number: str) -> int:
+        """What the customer's bills still lack, before any credit."""
+        row = self.one(
+            "SELECT coalesce(sum(amount_fen - paid_fen), 0) AS due FROM bills"
+            " WHERE customer_no = ?",
+            number,
+        )
+        return row["due"]
+
+    def unpaid_bills(self, number: str, limit: int = -1) -> list[Row]:
+        """Bills not fully paid, oldest first (all of them unless ``limit``)."""
+        return self.all(
+            "SELECT * FROM bills WHERE customer_no = ? AND paid_fen < amount_fen"
+            " ORDER BY month LIMIT ?",
+            number,
+            limit,
+        )
+
+    def latest_bills(self, number: str, limit: int) -> list[Row]:
+        """The ``limit`` latest bills, oldest first."""
+        return self.all(
+            "SELECT * FROM (SELECT * FROM bills WHERE customer_no = ? ORDER BY month DESC LIMIT ?)"
+            " ORDER BY month",
+            number,
+            limit,
+        )
+
+    def change_paid(self, number: str, month: int, delta: int) -> None:
+        self.run(
+            "UPDATE bills SET paid_fen = paid_fen + ? WHERE customer_no = ? AND month = ?",
+            delta,
+            number,
+            month,
+        )
+
+    # --- cards -----------------------------------------------------------------------------
+
+    def add_card(self, serial: bytes, number: str) -> None:
+        self._insert("cards", serial=serial.hex(), customer_no=number)
+
+    def card(self, serial: bytes) -> Row | None:
+        return self.one("SELECT * FROM cards WHERE serial = ?", serial.hex())
+
+    def valid_cards(self, number: str) -> list[str]:
+        """Serials (hex) of the customer's cards that are still valid."""
+        rows = self.all("SELECT serial FROM cards WHERE customer_no = ? AND valid = 1", number)
+        return [row["serial"] for row in rows]
+
+    def invalidate_cards(self, number: str) -> None:
+        self.run("UPDATE cards SET valid = 0 WHERE customer_no = ?", number)
+
+    def revalidate_card(self, serial: str) -> None:
+        self.run("UPDATE cards SET valid = 1 WHERE serial = ?", serial)
+
+    def delete_card(self, serial: str) -> None:
+        self.run("DELETE FROM cards WHERE serial = ?", serial)
+
+    # --- requests: the repeat store and what was posted ------------------------------------
+
+    def request(self, key: Key) -> Row | None:
+        return self.one("SELECT * FROM requests" + BY_KEY, *key)
+
+    def add_request(
+        self,
+        key: Key,
+        state: str,
+        kind: int | None,
+        customer_no: str | None,
+        amount: int,
+        *,
+        fingerprint: str | None = None,
+        effects: str | None = None,
+        response: bytes | None = None,
+        reversal: bytes | None = None,
+        confirmed: bool = False,
+        time: str,
+    ) -> None:
+        """A keyed request and its answer: ``state`` is answered, posted, declined, or void (a
+        reversal whose original never arrived: the key is kept so that it never posts)."""
+        terminal_id, batch, trace = key
+        self._insert(
+            "requests",
+            terminal_id=terminal_id,
+            batch=batch,
+            trace=trace,
+            fingerprint=fingerprint,
+            kind=kind,
+            customer_no=customer_no,
+            amount_fen=amount,
+            state=state,
+            effects=effects,
+            response=response,
+            confirmed=int(confirmed),
+            reversal_response=reversal,
+            time=time,
+        )
+
+    def mark_reversed(self, key: Key, reversal: bytes) -> None:
+        self.run(
+            "UPDATE requests SET state = 'reversed', reversal_response = ?" + BY_KEY, reversal, *key
+        )
+
+    def confirm(self, key: Key) -> None:
+        """The completion advice arrived: the card was written, the receipt printed."""
+        self.run("UPDATE requests SET confirmed = 1" + BY_KEY, *key)
+
+    def posted(self, terminal_id: str, batch: int, first: int = 0, last: int = 999999) -> list[Row]:
+        """Posted financial requests of one batch within a trace range, by trace."""
+        return self.all(
+            "SELECT trace, kind, amount_fen, confirmed FROM requests WHERE terminal_id = ?"
+            " AND batch = ? AND state = 'posted' AND kind IS NOT NULL AND trace BETWEEN ? AND ?"
+            " ORDER BY trace",
+            terminal_id,
+            batch,
+            first,
+            last,
+        )
 
     def posted_amounts(self, terminal_id: str) -> dict[tuple[int, int], int]:
         """What the station holds as posted for one terminal: (batch, trace) -> amount (fen)."""
@@ -147,3 +403,43 @@ class Ledger:
             terminal_id,
         )
         return {(row["batch"], row["trace"]): row["amount_fen"] for row in rows}
+
+    def payments(self, number: str, limit: int) -> list[Row]:
+        """A customer's latest posted payments (time, amount_fen), newest first."""
+        return self.all(
+            "SELECT time, amount_fen FROM requests WHERE customer_no = ? AND state = 'posted'"
+            " AND kind IS NOT NULL ORDER BY time DESC LIMIT ?",
+            number,
+            limit,
+        )
+
+    def totals(self, terminal_id: str, start: str, end: str) -> tuple[int, int]:
+        """Count and total of a terminal's postings from ``start`` until before ``end`` (UTC)."""
+        row = self.one(
+            "SELECT count(*) AS n, coalesce(sum(amount_fen), 0) AS total FROM requests"
+            " WHERE terminal_id = ? AND state = 'posted' AND kind IS NOT NULL"
+            " AND time >= ? AND time < ?",
+            terminal_id,
+            start,
+            end,
+        )
+        return row["n"], row["total"]
+
+    # --- settlements -----------------------------------------------------------------------
+
+    def settlement(self, terminal_id: str, batch: int) -> bytes | None:
+        """The stored answer to a batch's settlement, if it was closed."""
+        row = self.one(
+            "SELECT response FROM settlements WHERE terminal_id = ? AND batch = ?",
+            terminal_id,
+            batch,
+        )
+        return row["response"] if row else None
+
+    def close_batch(
+        self, terminal_id: str, batch: int, next_batch: int, response: bytes, time: str
+    ) -> None:
+        self.run("UPDATE terminals SET batch = ? WHERE terminal_id = ?", next_batch, terminal_id)
+        self._insert(
+            "settlements", terminal_id=terminal_id, batch=batch, response=response, time=time
+        )

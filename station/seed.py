@@ -23,7 +23,7 @@ import random
 from datetime import date
 
 from station.ledger import Ledger
-from station.service import password_hash
+from station.session import password_hash
 from station.tariff import bill_fen
 from terminal.protocol.records import MeterKind
 
@@ -110,38 +110,26 @@ def _months_before(today: date, count: int) -> list[int]:
 
 def seed_demo(ledger: Ledger, today: date) -> bool:
     """Fill an empty ledger with the demo set; returns False if it already had data."""
-    if ledger.one("SELECT 1 FROM agents LIMIT 1"):
+    if not ledger.is_empty():
         return False
     rng = random.Random(2026)
-    with ledger.atomic() as db:
-        db.execute(
-            "INSERT INTO params VALUES ('card_master_key', ?)", (DEMO_CARD_MASTER_KEY.hex(),)
-        )
-        db.execute("INSERT INTO params VALUES ('reissue_fee_fen', '2000')")
-        db.execute("INSERT INTO params VALUES ('max_payment_fen', '500000')")
+    with ledger.atomic():
+        ledger.set_param("card_master_key", DEMO_CARD_MASTER_KEY.hex())
+        ledger.set_param("reissue_fee_fen", "2000")
+        ledger.set_param("max_payment_fen", "500000")
         for agent_id, name, deposit, offline in AGENTS:
-            db.execute(
-                "INSERT INTO agents VALUES (?, ?, ?, ?, ?)",
-                (agent_id, name, deposit, deposit, offline),
-            )
+            ledger.add_agent(agent_id, name, deposit, offline)
         for terminal_id, agent_id in TERMINALS:
-            db.execute(
-                "INSERT INTO terminals (terminal_id, agent_id, master_key) VALUES (?, ?, ?)",
-                (terminal_id, agent_id, demo_master_key(terminal_id).hex()),
-            )
+            ledger.add_terminal(terminal_id, agent_id, demo_master_key(terminal_id))
         for account, agent_id in OPERATORS:
             salt = hashlib.sha256(account.encode()).hexdigest()[:16]
-            db.execute(
-                "INSERT INTO operators (account, agent_id, salt, password_hash)"
-                " VALUES (?, ?, ?, ?)",
-                (account, agent_id, salt, password_hash(salt, DEMO_PASSWORD)),
-            )
+            ledger.add_operator(account, agent_id, salt, password_hash(salt, DEMO_PASSWORD))
         for index in range(1, CUSTOMERS + 1):
-            _seed_customer(db, rng, index, today)
+            _seed_customer(ledger, rng, index, today)
     return True
 
 
-def _seed_customer(db, rng: random.Random, index: int, today: date) -> None:
+def _seed_customer(ledger: Ledger, rng: random.Random, index: int, today: date) -> None:
     number = customer_no(index)
     if index == 123:
         name, address = "王秀英", "青山乡石门村三组18号"
@@ -158,16 +146,9 @@ def _seed_customer(db, rng: random.Random, index: int, today: date) -> None:
     has_card = kind == MeterKind.CARD_PREPAID and index % 20 == 5
     purchase_count = demo_purchase_count(number) if has_card else 0
     reading = 0
-    db.execute(
-        "INSERT INTO customers (customer_no, name, address, meter_kind, meter_no,"
-        " purchase_count) VALUES (?, ?, ?, ?, ?, ?)",
-        (number, name, address, int(kind), meter_no, purchase_count),
-    )
+    ledger.add_customer(number, name, address, int(kind), meter_no, purchase_count)
     if has_card:
-        db.execute(
-            "INSERT INTO cards (serial, customer_no) VALUES (?, ?)",
-            (demo_card_serial(number).hex(), number),
-        )
+        ledger.add_card(demo_card_serial(number), number)
     if kind != MeterKind.POSTPAID:
         return
     unpaid = 2 if index == 123 else rng.randint(1, 4)
@@ -179,11 +160,7 @@ def _seed_customer(db, rng: random.Random, index: int, today: date) -> None:
         amount = bill_fen(kwh)
         paid = amount if position < 12 - unpaid else 0
         reading += kwh * 10
-        db.execute(
-            "INSERT INTO bills (customer_no, month, kwh, amount_fen, paid_fen)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (number, month, kwh, amount, paid),
-        )
+        ledger.add_bill(number, month, kwh, amount, paid)
     if index == 123:
         reading = 234560  # 23456.0 kWh: the README's meter-reading example starts here
-    db.execute("UPDATE customers SET last_reading = ? WHERE customer_no = ?", (reading, number))
+    ledger.set_reading(number, reading)

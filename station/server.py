@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 
-from station.service import Station
+from station.envelope import Station
 from terminal.protocol.framing import FrameDecoder, FrameError, frame
 
 log = logging.getLogger("gridpos.station")
@@ -92,8 +92,8 @@ class StationThread:
         import threading
         from datetime import UTC, datetime
 
+        from station.answers import STATION_TZ
         from station.ledger import Ledger
-        from station.service import STATION_TZ, Station
 
         self.ledger = Ledger(db_path)
         if seed:

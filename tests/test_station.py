@@ -540,7 +540,6 @@ def test_station_command_line_serves_on_a_free_port(tmp_path):
             sys.executable,
             "-m",
             "terminal.app.cli",
-            "sim",
             "station",
             "--db",
             str(tmp_path / "s.db"),
@@ -578,3 +577,37 @@ def test_summary_of_empty_batch_balances(station, client):
     )
     assert reply.approved
     assert reply.summary == Summary(0, summary.digest)
+
+
+# --- the station's own shape --------------------------------------------------------------
+
+
+def test_every_response_code_is_named_once_and_has_its_texts():
+    from terminal.protocol.responses import BY_CODE, CODES, KEY_DROPPED, Code
+
+    assert [c.code for c in CODES] == list(Code)  # each name once, in the table's order
+    assert all(isinstance(c.code, Code) for c in CODES)
+    assert BY_CODE["51"].code is Code.LIMIT_TOO_LOW  # looked up by the plain string on the wire
+    assert sorted(KEY_DROPPED) == ["77", "A0", "A3"]
+
+
+def test_all_sql_is_in_the_ledger_and_no_module_is_over_450_lines():
+    import ast
+    import re
+    from pathlib import Path
+
+    import station
+
+    sql = re.compile(r"SELECT .+ FROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE TABLE")
+    found: dict[str, int] = {}
+    for path in sorted(Path(station.__file__).parent.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert source.count("\n") <= 450, path.name
+        found[path.stem] = sum(
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and sql.search(node.value) is not None
+            for node in ast.walk(ast.parse(source))
+        )
+    assert found.pop("ledger") > 0  # the scan does see SQL where it is
+    assert {name: n for name, n in found.items() if n} == {}

@@ -1,0 +1,172 @@
+"""One request's bytes in, one response's bytes out: the station's front door.
+
+No sockets here (the server carries frames). In order: decode (an undecodable message or a
+response closes the connection), find the terminal (A1), check the MAC under the right key (A3,
+A0), refuse a locked terminal what it may not do (A2), answer a repeat from the repeat store, then
+hand the request to the module whose job it is. Every request runs in one ledger transaction:
+either everything it posts is committed together with its stored answer, or nothing is and the
+answer is 96.
+
+The rules an integrator must match are written down in ``docs/protocol.md``; in short:
+
+* a request whose key (terminal, batch, trace) is known gets the stored answer again, posted once;
+  the same key with a different request is refused with 94;
+* a reversal undoes exactly what its original did, is acknowledged even when the original never
+  arrived, and then the original, if it turns up later, is declined with 40;
+* cash above what is due becomes prepayment credit;
+* settlement compares count, total and digest of the batch and closes it only when they agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from station import postings, reports, session, settlement
+from station.answers import RESPONSE_OF, Context, Declined, reply
+from station.ledger import Ledger, LedgerError, Row
+from terminal.protocol import messages as m
+from terminal.protocol.records import CodecError
+from terminal.protocol.responses import Code
+
+log = logging.getLogger("gridpos.station")
+
+# Requests a locked terminal may still make: everything that delivers what it owes.
+ALLOWED_WHEN_LOCKED = (
+    m.AdviceRequest,
+    m.ReversalRequest,
+    m.SettlementRequest,
+    m.DetailRequest,
+    m.HeartbeatRequest,
+)
+
+Handler = Callable[[Context, Any, Row], m.Response]
+Keyed = Callable[[Context, Any, Row, postings.Posting], m.Response]
+
+
+def fingerprint(request: m.Message) -> str:
+    """What makes two requests with one key the same request (the repeat flag does not)."""
+    if hasattr(request, "repeat"):
+        request = dataclasses.replace(request, repeat=False)
+    return hashlib.sha256(m.encode(request, None)).hexdigest()
+
+
+def _inquiry(
+    ctx: Context, request: m.InquiryRequest, terminal: Row, _: postings.Posting
+) -> m.Response:
+    return reports.inquiry(ctx, request, terminal)  # posts nothing: its record stays empty
+
+
+class Station:
+    """Applies the protocol's rules to the ledger, one request at a time."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_key: Callable[[], bytes] = lambda: os.urandom(16),
+    ) -> None:
+        self.ledger = ledger
+        self.context = Context(ledger, clock, new_key)
+
+    def handle(self, data: bytes) -> bytes | None:
+        """The answer to one message, or None when the connection must be closed."""
+        try:
+            request = m.decode(data)
+        except CodecError as exc:
+            log.warning("malformed message, closing connection: %s", exc)
+            return None
+        if isinstance(request, m.Response) or type(request) not in RESPONSE_OF:
+            log.warning("%s is not a request, closing connection", type(request).__name__)
+            return None
+        terminal = self.ledger.terminal(request.terminal_id)
+        if terminal is None:
+            log.warning("unknown terminal %r", request.terminal_id)
+            return m.encode(reply(request, Code.UNKNOWN_TERMINAL), None)
+        if isinstance(request, m.SignOnRequest):
+            key = bytes.fromhex(terminal["master_key"])
+        elif terminal["mac_key"] is None:
+            return m.encode(reply(request, Code.NOT_SIGNED_ON), None)
+        else:
+            key = bytes.fromhex(terminal["mac_key"])
+        if not m.check_mac(data, key):
+            log.warning("%s: bad MAC on %s", request.terminal_id, request.mti)
+            return m.encode(reply(request, Code.MAC_ERROR), None)
+        try:
+            with self.ledger.atomic():
+                self.ledger.saw_trace(request.terminal_id, request.trace)
+                if terminal["locked"] and not isinstance(request, ALLOWED_WHEN_LOCKED):
+                    response = reply(request, Code.TERMINAL_LOCKED)
+                else:
+                    response = self._dispatch(request, terminal)
+        except (LedgerError, CodecError, ValueError, KeyError) as exc:
+            log.exception("station error on %s %s: %s", request.mti, request.key, exc)
+            response = reply(request, Code.SYSTEM_ERROR)
+        log.info("%s %s -> %s", request.mti, request.key or request.terminal_id, response.response)
+        return m.encode(response, key)
+
+    def _dispatch(self, request: m.Message, terminal: Row) -> m.Response:
+        if isinstance(request, m.InquiryRequest):
+            return self._keyed(request, terminal, _inquiry)
+        if isinstance(request, m.FinancialRequest):
+            return self._keyed(request, terminal, postings.financial)
+        if isinstance(request, m.AdviceRequest):
+            if request.processing == m.Processing.OFFLINE_PAYMENT:
+                return self._keyed(request, terminal, postings.offline_payment)
+            return postings.completion(self.context, request, terminal)
+        handler: Handler = {
+            m.SignOnRequest: session.sign_on,
+            m.ReversalRequest: postings.reversal,
+            m.SettlementRequest: settlement.settle,
+            m.DetailRequest: settlement.detail,
+            m.HeartbeatRequest: session.heartbeat,
+        }[type(request)]
+        return handler(self.context, request, terminal)
+
+    # --- the repeat store ---------------------------------------------------------------------
+
+    def _keyed(self, request: Any, terminal: Row, handler: Keyed) -> m.Response:
+        """Inquiries, financial requests and offline payments: stored under their key with the
+        answer, so that a repeat gets the same answer and is never posted twice."""
+        row = self.ledger.request(request.key)
+        print_ = fingerprint(request)
+        if row is not None:
+            if row["state"] in ("void", "reversed"):
+                return reply(request, Code.REVERSED)  # a late or repeated original never posts
+            if row["fingerprint"] != print_:
+                log.warning("%s: key %s reused for a different request", request.mti, request.key)
+                return reply(request, Code.KEY_REUSED)
+            log.info("repeat of %s: answering with the original", request.key)
+            return m.decode(row["response"])
+        offline = isinstance(request, m.AdviceRequest)
+        # An offline payment may come from a batch closed since; everything else only from the
+        # open batch.
+        if (request.batch > terminal["batch"]) if offline else (request.batch != terminal["batch"]):
+            return reply(request, Code.BATCH_MISMATCH)
+        posting = postings.Posting()
+        try:
+            response = handler(self.context, request, terminal, posting)
+        except Declined as declined:
+            response = reply(request, declined.code)
+            posting = postings.Posting()
+        financial = not isinstance(request, m.InquiryRequest)
+        when = (offline and request.time) or self.context.now()
+        self.ledger.add_request(
+            request.key,
+            ("posted" if response.approved else "declined") if financial else "answered",
+            int(m.KIND_OF[request.processing]) if financial else None,
+            posting.customer_no or request.customer_no,
+            (request.amount_fen or 0) if financial else 0,
+            fingerprint=print_,
+            effects=json.dumps(posting.effects) if posting.effects else None,
+            response=m.encode(response, None),
+            confirmed=offline,  # the cash of an offline payment is taken: nothing to complete
+            time=when.astimezone(UTC).isoformat(),
+        )
+        return response

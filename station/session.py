@@ -1,0 +1,72 @@
+"""Sign-on (0800) and heartbeat (0820): who may work at a terminal, with which working key, and
+what the station wants the terminal to do next.
+
+Neither posts money, so they stay apart from the postings; the envelope checks the MAC before
+either runs (sign-on under the terminal master key, the heartbeat under the working key).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+from station.answers import Context, reply
+from station.ledger import Row
+from terminal.protocol import keys as keylib
+from terminal.protocol import messages as m
+from terminal.protocol.records import Amount, StationCommand
+from terminal.protocol.responses import Code
+
+LOGIN_ATTEMPTS = 5
+
+
+def password_hash(salt: str, password: str) -> str:
+    return hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
+
+
+def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response:
+    db = ctx.ledger
+    operator = db.operator(request.account)
+    if operator is None:
+        return reply(request, Code.UNKNOWN_OPERATOR)
+    if operator["agent_id"] != terminal["agent_id"]:
+        return reply(request, Code.WRONG_ORGANISATION)
+    if operator["locked"]:
+        return reply(request, Code.OPERATOR_LOCKED)
+    master = bytes.fromhex(terminal["master_key"])
+    password = keylib.open_password_block(master, request.password, request.trace)
+    if password is None or password_hash(operator["salt"], password) != operator["password_hash"]:
+        failures = operator["failures"] + 1
+        locked = failures >= LOGIN_ATTEMPTS
+        db.login_failed(request.account, failures, locked)
+        return reply(request, Code.OPERATOR_LOCKED if locked else Code.WRONG_PASSWORD)
+    db.login_succeeded(request.account)
+    mac_key = ctx.new_key()
+    db.set_mac_key(request.terminal_id, mac_key)
+    agent = db.agent(terminal["agent_id"])
+    last = max(terminal["last_trace"], request.trace)
+    return reply(
+        request,
+        Code.APPROVED,
+        trace=last % 999999 + 1,
+        batch=terminal["batch"],
+        time=ctx.now(),
+        keys=keylib.wrap_key(master, mac_key),
+        amounts={
+            Amount.AGENT_LIMIT: agent["available_fen"],
+            Amount.OFFLINE_LIMIT: agent["offline_limit_fen"],
+        },
+        name=agent["name"],
+    )
+
+
+def heartbeat(ctx: Context, request: m.HeartbeatRequest, terminal: Row) -> m.Response:
+    status = dataclasses.asdict(request.status) if request.status else None
+    ctx.ledger.record_status(
+        request.terminal_id,
+        json.dumps({"status": status, "version": request.version, "at": str(ctx.now())}),
+    )
+    return reply(
+        request, Code.APPROVED, time=ctx.now(), command=StationCommand(terminal["command"])
+    )

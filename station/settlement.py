@@ -1,0 +1,63 @@
+"""Settlement (0500) and detail upload (0320): close a batch only when the terminal's count, total
+and digest agree with what the station posted; on a mismatch, let the terminal narrow it down by
+trace range (digest) and list the entries (listing) until the difference is found.
+
+A closed batch's answer is stored, so a repeated 0500 gets the same answer and closes nothing
+twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from station.answers import Context, reply
+from station.ledger import Row
+from terminal.protocol import messages as m
+from terminal.protocol.digest import summarize
+from terminal.protocol.records import ListingEntry, Summary, TxnKind
+from terminal.protocol.responses import Code
+
+LISTING_MAX = 28  # field 63 holds 28 entries
+
+
+def _summary(rows: Iterable[Row]) -> tuple[Summary, int]:
+    return summarize((r["trace"], r["kind"], r["amount_fen"]) for r in rows)
+
+
+def settle(ctx: Context, request: m.SettlementRequest, terminal: Row) -> m.Response:
+    db = ctx.ledger
+    stored = db.settlement(request.terminal_id, request.batch)
+    if stored is not None:
+        return m.decode(stored)
+    if request.batch != terminal["batch"]:
+        return reply(request, Code.BATCH_MISMATCH)
+    summary, total = _summary(db.posted(request.terminal_id, request.batch))
+    if summary != request.summary or total != request.amount_fen:
+        return reply(request, Code.OUT_OF_BALANCE, amount_fen=total, summary=summary)
+    next_batch = terminal["batch"] % 999 + 1
+    response = reply(request, Code.APPROVED, batch=next_batch, amount_fen=total, summary=summary)
+    db.close_batch(
+        request.terminal_id,
+        request.batch,
+        next_batch,
+        m.encode(response, None),
+        ctx.now().isoformat(),
+    )
+    return response
+
+
+def detail(ctx: Context, request: m.DetailRequest, terminal: Row) -> m.Response:
+    first, last = request.range
+    rows = ctx.ledger.posted(request.terminal_id, request.batch, first, last)
+    if request.processing == m.Processing.DETAIL_DIGEST:
+        summary, total = _summary(rows)
+        return reply(request, Code.APPROVED, range=request.range, amount_fen=total, summary=summary)
+    if request.processing == m.Processing.DETAIL_LISTING:
+        if len(rows) > LISTING_MAX:
+            return reply(request, Code.INVALID, range=request.range)
+        listing = tuple(
+            ListingEntry(r["trace"], TxnKind(r["kind"]), r["amount_fen"], bool(r["confirmed"]))
+            for r in rows
+        )
+        return reply(request, Code.APPROVED, range=request.range, listing=listing)
+    return reply(request, Code.INVALID)
