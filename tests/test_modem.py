@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from drivers.modem.at import ATReader, Data, Line, Prompt
 from drivers.modem.modem import Modem, ModemError, ModemTransport, csq_bars
-from drivers.transport import LinkError, LinkState
+from drivers.transport import LinkError, LinkEvent, LinkState
 from sim.modem.emulator import LinkModel, ModemEmulator
 
 # --- transcripts ----------------------------------------------------------------------------
@@ -119,6 +119,24 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 120))
 
 
+class LinkEvents:
+    """A transport's ``on_event``: the events it reported, and a wait for the one expected."""
+
+    def __init__(self) -> None:
+        self.seen: list[LinkEvent] = []
+        self._new = asyncio.Event()
+
+    def __call__(self, event: LinkEvent) -> None:
+        self.seen.append(event)
+        self._new.set()
+
+    async def wait_for(self, text: str, timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not any(text in event.reason for event in self.seen):
+                self._new.clear()
+                await self._new.wait()
+
+
 @pytest.fixture(params=["sim800", "m26"])
 def rig(request, echo):
     emulator = ModemEmulator(("127.0.0.1", echo.port), request.param)
@@ -126,7 +144,7 @@ def rig(request, echo):
     async def start():
         modem = Modem(emulator.path, request.param)
         modem.start()
-        return modem, ModemTransport(modem, link_up_timeout=10)
+        return modem, ModemTransport(modem, link_up_timeout=10, on_event=LinkEvents())
 
     yield emulator, start
     emulator.close()
@@ -172,7 +190,7 @@ def test_fault_ends_in_a_link_event_and_the_link_recovers(rig, echo, fault):
         emulator.control(fault)
         with pytest.raises(LinkError):
             await link.receive(4096, 5)
-        down = [e for e in link.events if e.state is LinkState.DOWN]
+        down = [e for e in link.on_event.seen if e.state is LinkState.DOWN]
         assert down and FAULTS[fault] in down[-1].reason
         await link.connect("127.0.0.1", echo.port, 10)
         assert await exchange(link, b"again") == b"again"
@@ -295,13 +313,40 @@ def test_a_module_that_stops_answering_is_reset(rig, echo):
         with pytest.raises(ModemError, match="does not answer"):
             await link.connect("127.0.0.1", echo.port, 2)
         assert "AT+CFUN=1,1" in emulator.commands  # the driver reset the silent module
-        assert any(e.reason == "modem reset" for e in link.events)
-        await asyncio.sleep(0.3)
+        assert any(e.reason == "modem reset" for e in link.on_event.seen)
+        await link.on_event.wait_for("(RDY)")  # the module is back when it says so
         await link.connect("127.0.0.1", echo.port, 10)
         assert await exchange(link, b"back") == b"back"
         modem.stop()
 
     run(go())
+
+
+@pytest.mark.parametrize("prompt", ["send", "sms"])
+def test_a_fresh_driver_takes_over_a_module_left_at_a_data_prompt(rig, echo, prompt):
+    # A terminal killed between a send command and its data leaves the module at ">", where
+    # the next program's AT is data too (the power-cut scenario's "does not answer AT").
+    import serial
+
+    emulator, start = rig
+
+    async def go():
+        modem, link = await start()
+        await link.connect("127.0.0.1", echo.port, 10)
+        modem.stop()  # the first program dies right after the module's ">"
+        command = modem.dialect.send(bytes(100)).text if prompt == "send" else 'AT+CMGS="10086"'
+        port = serial.serial_for_url(emulator.path, timeout=5)
+        port.write(command.encode() + b"\r")
+        assert port.read_until(b">").endswith(b">")
+        port.close()
+        fresh, link = await start()
+        await fresh.sync()
+        await link.connect("127.0.0.1", echo.port, 10)
+        assert await exchange(link, b"answers") == b"answers"
+        fresh.stop()
+
+    run(go())
+    assert emulator.sms_sent == []  # the SMS prompt was cancelled, not sent
 
 
 def test_link_model_delays_data_by_rtt_and_bandwidth(echo):
@@ -329,9 +374,8 @@ def test_link_model_delays_data_by_rtt_and_bandwidth(echo):
 
 def test_a_payment_through_the_modem_to_the_station(station, tmp_path):
     from terminal.core.lifecycle import State
-    from terminal.protocol import messages as m
     from terminal.shell.link import StationLink
-    from tests.terminal_kit import journal_view, ledger_view, make_terminal
+    from tests.terminal_kit import journal_view, ledger_view, make_terminal, prepay_order
 
     emulator = ModemEmulator(("127.0.0.1", station.port), "m26", LinkModel(rtt_s=0.05))
 
@@ -343,11 +387,11 @@ def test_a_payment_through_the_modem_to_the_station(station, tmp_path):
         t.link = StationLink(lambda: transport, "127.0.0.1", station.port, 10, 5)
         await t.sign_on("100101", "123456")
         emulator.control("link drop-after 10")  # the first answer is cut mid-way
-        done = await t.run(t.order(m.Processing.PREPAYMENT, 3000, customer_no="0100000123"))
+        done = await t.run(prepay_order(t, 3000))
         assert done.outcome is State.APPROVED
         await t.drain_outbox()
         assert journal_view(t) == ledger_view(station.ledger.path)
-        assert t.pending() == []
+        assert t.delivery.pending() == []
         await t.link.close()
         modem.stop()
 

@@ -26,6 +26,9 @@ from drivers.transport import LinkError, LinkEvent, LinkState, LinkTimeout
 
 log = logging.getLogger("gridpos.modem")
 
+ESC = b"\x1b"  # ends a data prompt without sending (a Ctrl-Z terminated one)
+FILL = b"\r"  # completes a fixed-length data prompt; an empty line in command mode
+
 
 class ModemError(LinkError):
     """The module answered with an error, or not at all."""
@@ -210,10 +213,24 @@ class Modem:
             return reply
 
     async def sync(self, tries: int = 5) -> None:
-        """Get the module's attention (AT until OK) and turn echo off."""
-        for _ in range(tries):
+        """Get the module's attention (AT until OK) and turn echo off.
+
+        The module may not be in command mode: a program that died between ``AT+CIPSEND=<n>``
+        and its data (a power cut, a SIGKILL) leaves it at the ``>`` prompt, where every byte,
+        our ``AT`` included, is data until n bytes have come. So each try starts with ESC, which
+        ends a Ctrl-Z terminated prompt (a text SMS, a send without length) and is ignored in
+        command mode; if the module still does not answer, the next try first sends as many
+        line ends as one send can hold, so a fixed-length prompt is completed (the stale
+        connection gets the filler; bring-up shuts that connection anyway) and the rest are
+        empty command lines, which the module ignores. The module answers that try only once
+        the completed send is through, so it is given longer: an answer that came after its
+        try had given up would be taken for the answer to the next command.
+        """
+        for attempt in range(tries):
+            fill = attempt == 1
+            await self._write_raw(FILL * self.dialect.chunk + ESC if fill else ESC)
             try:
-                await self.command(Command("AT", timeout=1))
+                await self.command(Command("AT", timeout=5 if fill else 1))
                 break
             except ModemError:
                 continue
@@ -221,9 +238,22 @@ class Modem:
             raise ModemTimeout("the modem does not answer AT")
         await self.command("ATE0")
 
+    async def _write_raw(self, data: bytes) -> None:
+        """Bytes outside any command, under the command lock so no command is cut."""
+        async with self._lock:
+            try:
+                self.serial.write(data)
+            except OSError as exc:
+                raise ModemError(f"cannot write to the modem: {exc}") from None
+
 
 class ModemTransport:
-    """``Transport`` over the module's TCP/IP stack."""
+    """``Transport`` over the module's TCP/IP stack.
+
+    Link events (connecting, up, down and why) go to ``on_event`` as they happen and are not
+    kept here: a terminal runs for months, and whoever needs a history (the status bar, a
+    test) keeps the little it needs.
+    """
 
     def __init__(
         self,
@@ -246,7 +276,6 @@ class ModemTransport:
         self._closed_reason = ""
         self._wake = asyncio.Event()
         modem.on_urc = self._urc
-        self.events: list[LinkEvent] = []
 
     @property
     def connected(self) -> bool:
@@ -258,7 +287,6 @@ class ModemTransport:
 
     def _event(self, state: LinkState, reason: str) -> None:
         event = LinkEvent(state, reason)
-        self.events.append(event)
         log.info("link %s: %s", state.value, reason)
         self.on_event(event)
 

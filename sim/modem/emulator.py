@@ -3,7 +3,10 @@
 The program under test opens the pty's slave path with pyserial exactly as it would open the
 module's UART. The emulator answers every AT command the driver uses in the module's dialect,
 echoes until ATE0, frames received data as the module does (``+IPD,n:`` / ``+RECEIVE: 0, n``),
-and models the GPRS link: round-trip time, bandwidth and jitter on the data in both directions.
+and models the GPRS link: round-trip time, bandwidth and jitter on the data in both directions
+(``sim.modem.network``). After the ``>`` prompt of a send or an SMS the bytes are data, not
+commands, as on the module: a program that dies at the prompt leaves the module there, and the
+driver must bring it back (``Modem.sync``).
 
 Faults are injected through methods (tests) or text commands (``control``, used by the CLI and
 demo scenarios): the link dropped after n bytes either way, ``+PDP: DEACT``, ``CLOSED``,
@@ -15,65 +18,35 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
-import random
-import re
-import socket
 import threading
 import time
 import tty
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from sim.modem.network import LinkModel, TcpSide
+
+__all__ = ["LinkModel", "ModemEmulator"]
+
 RDY_LINES = ("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready")
+CTRL_Z = 0x1A  # submits the data of a prompt without a length
+ESC = 0x1B  # cancels it
 
 
 @dataclass
-class LinkModel:
-    rtt_s: float = 0.0
-    kbps: float | None = None  # None: no bandwidth limit
-    jitter_s: float = 0.0
-    seed: int = 0
+class _Prompt:
+    """The module sent ``>``: what follows is data, not commands, until the prompt ends.
 
-    def delay(self, size: int, rng: random.Random) -> float:
-        wire = size * 8 / (self.kbps * 1000) if self.kbps else 0.0
-        jitter = rng.uniform(0, self.jitter_s) if self.jitter_s else 0.0
-        return self.rtt_s / 2 + wire + jitter
+    With a length (``AT+CIPSEND=<n>``) exactly n bytes are data, whatever they are — the
+    binary-safe form the driver uses, where Ctrl-Z and ESC are ordinary bytes. Without one
+    (``AT+CIPSEND``, ``AT+CMGS``) the data runs to Ctrl-Z, which submits it; ESC cancels.
+    """
 
-
-class _Pipe(threading.Thread):
-    """Delivers chunks in order, each no earlier than its link delay allows."""
-
-    def __init__(self, deliver, link: LinkModel, rng: random.Random) -> None:
-        super().__init__(daemon=True)
-        self.deliver = deliver
-        self.link = link
-        self.rng = rng
-        self.queue: queue.Queue = queue.Queue()
-        self.last = 0.0
-        self.start()
-
-    def put(self, data: bytes) -> None:
-        release = max(self.last, time.monotonic() + self.link.delay(len(data), self.rng))
-        self.last = release
-        self.queue.put((release, data))
-
-    def stop(self) -> None:
-        self.queue.put(None)
-
-    def run(self) -> None:
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            release, data = item
-            wait = release - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            with contextlib.suppress(OSError):
-                self.deliver(data)
+    size: int | None
+    submit: Callable[[bytes], None]
 
 
-class ModemEmulator:
+class ModemEmulator(TcpSide):
     def __init__(
         self,
         target: tuple[str, int],
@@ -82,10 +55,8 @@ class ModemEmulator:
     ) -> None:
         if dialect not in ("sim800", "m26"):
             raise ValueError(f"unknown dialect {dialect!r}")
-        self.target = target
         self.dialect = dialect
-        self.link = link or LinkModel()
-        self.rng = random.Random(self.link.seed)
+        self._init_tcp(target, link or LinkModel())
         self._master, slave = os.openpty()
         tty.setraw(slave)
         self.path = os.ttyname(slave)
@@ -99,21 +70,10 @@ class ModemEmulator:
         self.attached = False
         self.active = False
         self.activation_s = 0.0
-        self.send_fail = 0
         self.muted = False
         self.apn = ""
-        self.sock: socket.socket | None = None
-        self.drop_up: int | None = None
-        self.drop_down: int | None = None
-        self.late_down = 0.0  # the next data towards the terminal is held this long
-        self.duplicate_down = False  # the next data towards the terminal arrives twice
-        self.sent_up = 0
-        self.sent_down = 0
         self.commands: list[str] = []
-        self._up: _Pipe | None = None
-        self._down: _Pipe | None = None
-        self._pending_send: int | None = None
-        self._sms = False
+        self._prompt: _Prompt | None = None
         self.sms_sent: list[tuple[str, bytes]] = []  # (number, text) of every SMS sent
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -138,6 +98,7 @@ class ModemEmulator:
 
     def reboot(self) -> None:
         self._close_tcp(None)
+        self._prompt = None
         self.active = self.attached = False
         self.echo = True
         self.muted = False
@@ -208,12 +169,6 @@ class ModemEmulator:
         with self._write_lock:
             os.write(self._master, data)
 
-    def _urc(self, line: str) -> None:
-        self._write(f"\r\n{line}\r\n".encode())
-
-    def _reply(self, *lines: str) -> None:
-        self._write("".join(f"\r\n{line}\r\n" for line in lines).encode())
-
     def _run(self) -> None:
         import select
 
@@ -231,29 +186,38 @@ class ModemEmulator:
 
     def _consume(self, buffer: bytes) -> bytes:
         while buffer:
-            if self._pending_send is not None:
-                if len(buffer) < self._pending_send:
+            if self._prompt is not None:
+                prompt = self._prompt
+                if prompt.size is not None:
+                    if len(buffer) < prompt.size:
+                        return buffer
+                    data, buffer = buffer[: prompt.size], buffer[prompt.size :]
+                    self._prompt = None
+                    prompt.submit(data)
+                    continue
+                end = next((i for i, b in enumerate(buffer) if b in (CTRL_Z, ESC)), -1)
+                if end < 0:
                     return buffer
-                data, buffer = buffer[: self._pending_send], buffer[self._pending_send :]
-                self._pending_send = None
-                self._tcp_send(data)
-                continue
-            if self._sms:
-                if b"\x1a" not in buffer:
-                    return buffer
-                text_sent, buffer = buffer.split(b"\x1a", 1)
-                self.sms_sent[-1] = (self.sms_sent[-1][0], text_sent)
-                self._sms = False
-                self._reply("+CMGS: 17", "OK")
+                data, mark, buffer = buffer[:end], buffer[end], buffer[end + 1 :]
+                self._prompt = None
+                if mark == CTRL_Z:
+                    prompt.submit(data)
+                else:
+                    self._reply("OK")  # cancelled: nothing is sent
                 continue
             end = buffer.find(b"\r")
             if end < 0:
                 return buffer
             line, buffer = buffer[:end], buffer[end + 1 :].lstrip(b"\n")
-            text = line.decode("ascii", errors="replace").strip()
+            # a stray ESC or Ctrl-Z before a command is not part of it (the module looks for AT)
+            text = line.decode("ascii", errors="replace").strip(" \t\n\0\x1a\x1b")
             if text:
                 self._command(text)
         return buffer
+
+    def _prompt_for(self, size: int | None, submit: Callable[[bytes], None]) -> None:
+        self._prompt = _Prompt(size, submit)
+        self._write(b"\r\n> ")
 
     def _command(self, text: str) -> None:
         self.commands.append(text)
@@ -305,13 +269,16 @@ class ModemEmulator:
         elif up == "AT+CMGF=1":
             ok("OK")
         elif up.startswith("AT+CMGS="):
-            self._sms = True
-            self.sms_sent.append((text.split("=", 1)[1].strip('"'), b""))
-            self._write(b"\r\n> ")
+            number = text.split("=", 1)[1].strip('"')
+            self._prompt_for(None, lambda sms: self._sms_sent(number, sms))
         elif self.dialect == "sim800":
             self._sim800(up, text)
         else:
             self._m26(up, text)
+
+    def _sms_sent(self, number: str, text: bytes) -> None:
+        self.sms_sent.append((number, text))
+        self._reply("+CMGS: 17", "OK")
 
     def _activate(self) -> None:
         if self.activation_s:
@@ -339,7 +306,7 @@ class ModemEmulator:
             ok("10.21.83.7") if self.active else ok("ERROR")
         elif up.startswith("AT+CIPSTART="):
             self._open(text)
-        elif up.startswith("AT+CIPSEND="):
+        elif up.startswith("AT+CIPSEND"):
             self._start_send(up)
         elif up == "AT+CIPCLOSE=1":
             self._close_tcp(None)
@@ -377,7 +344,7 @@ class ModemEmulator:
             ok("10.21.83.8") if self.active else ok("ERROR")
         elif up.startswith("AT+QIOPEN="):
             self._open(text)
-        elif up.startswith("AT+QISEND="):
+        elif up.startswith("AT+QISEND"):
             self._start_send(up)
         elif up == "AT+QICLOSE":
             self._close_tcp(None)
@@ -385,110 +352,13 @@ class ModemEmulator:
         else:
             ok("ERROR")
 
-    # --- the TCP side --------------------------------------------------------------------
-
-    def _open(self, text: str) -> None:
-        match = re.search(r'"TCP","([^"]+)",(\d+)', text, re.IGNORECASE)
-        if not match or not self.active:
-            self._reply("ERROR")
-            return
-        if self.sock is not None:
-            self._reply("OK", "ALREADY CONNECT")
-            return
-        self._reply("OK")
-        threading.Thread(target=self._connect, daemon=True).start()
-
-    def _connect(self) -> None:
-        time.sleep(self.link.rtt_s)  # the TCP handshake over GPRS
-        try:
-            sock = socket.create_connection(self.target, timeout=10)
-        except OSError:
-            self._reply("CONNECT FAIL")
-            return
-        sock.settimeout(None)
-        self.sock = sock
-        self.sent_up = self.sent_down = 0
-        self._up = _Pipe(sock.sendall, self.link, self.rng)
-        self._down = _Pipe(lambda data: self._deliver_down(data, sock), self.link, self.rng)
-        self._reply("CONNECT OK")
-        threading.Thread(target=self._read_tcp, args=(sock,), daemon=True).start()
+    # --- sends -------------------------------------------------------------------------------
 
     def _start_send(self, up: str) -> None:
-        size = int(up.split("=", 1)[1])
-        if self.sock is None or not 0 < size <= 1460:
+        """``AT+CIPSEND=<n>`` takes n bytes; ``AT+CIPSEND`` takes data up to Ctrl-Z."""
+        _, equals, value = up.partition("=")
+        size = int(value) if equals else None
+        if self.sock is None or (size is not None and not 0 < size <= 1460):
             self._reply("ERROR")
             return
-        self._pending_send = size
-        self._write(b"\r\n> ")
-
-    def _tcp_send(self, data: bytes) -> None:
-        if self.send_fail:
-            self.send_fail -= 1
-            self._reply("SEND FAIL")
-            return
-        if self.sock is None or self._up is None:
-            self._reply("ERROR")
-            return
-        if self.drop_up is not None and self.sent_up + len(data) >= self.drop_up:
-            part = data[: max(self.drop_up - self.sent_up, 0)]
-            if part:
-                self._up.put(part)
-            self.drop_up = None
-            self._reply("SEND OK")
-            threading.Timer(self.link.rtt_s + 0.05, self._close_tcp, args=("CLOSED",)).start()
-            return
-        self.sent_up += len(data)
-        self._up.put(data)
-        self._reply("SEND OK")
-
-    def _read_tcp(self, sock: socket.socket) -> None:
-        while True:
-            try:
-                data = sock.recv(1460)
-            except OSError:
-                data = b""
-            if not data:
-                if self.sock is sock:
-                    self._close_tcp("CLOSED")
-                return
-            if self._down is not None:
-                self._down.put(data)
-
-    def _deliver_down(self, data: bytes, sock: socket.socket) -> None:
-        if self.late_down:  # held in the network: later data waits behind it, as on TCP
-            late, self.late_down = self.late_down, 0.0
-            time.sleep(late)
-        if self.sock is not sock:
-            return  # that connection is closed (perhaps a new one is open): the data is lost
-        if self.duplicate_down:
-            self.duplicate_down = False
-            self.sent_down += len(data)
-            self._frame_down(data)
-        if self.drop_down is not None and self.sent_down + len(data) >= self.drop_down:
-            data = data[: max(self.drop_down - self.sent_down, 0)]
-            self.drop_down = None
-            if data:
-                self._frame_down(data)
-            self._close_tcp("CLOSED")
-            return
-        self.sent_down += len(data)
-        self._frame_down(data)
-
-    def _frame_down(self, data: bytes) -> None:
-        if self.dialect == "sim800":
-            self._write(f"\r\n+IPD,{len(data)}:".encode() + data)
-        else:
-            self._write(f"\r\n+RECEIVE: 0, {len(data)}\r\n".encode() + data)
-
-    def _close_tcp(self, urc: str | None) -> None:
-        sock, self.sock = self.sock, None
-        for pipe in (self._up, self._down):
-            if pipe is not None:
-                pipe.stop()
-        self._up = self._down = None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-            if urc:
-                self._urc(urc)
+        self._prompt_for(size, self._tcp_send)

@@ -5,23 +5,23 @@ Pure, in the manner of h11: nothing here opens a socket. A message is built as a
 message back, and ``check_mac(data, key)`` says whether the sender held the key. The station
 chooses the key by the decoded terminal id, so decoding and MAC checking are separate steps.
 
-Attribute names are the field names of ``terminal.protocol.wirespec``; the converters below are the
-only place where a Python value becomes field bytes.
+Attribute names are the field names of ``terminal.protocol.wirespec``; how each value becomes
+field text is ``terminal.protocol.fields``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import iso8583
 
 from terminal.protocol import sm4
-from terminal.protocol.cardgrant import CardGrant, GrantError
+from terminal.protocol.cardgrant import CardGrant
+from terminal.protocol.fields import CONVERTERS, enum_field, number_field
 from terminal.protocol.records import (
     Bill,
     CodecError,
@@ -33,10 +33,6 @@ from terminal.protocol.records import (
     Summary,
     TerminalStatus,
     TxnKind,
-    pack_amounts,
-    pack_list,
-    unpack_amounts,
-    unpack_list,
 )
 from terminal.protocol.wirespec import BY_NAME, BY_NUMBER, MAC_SIZE, iso_spec
 
@@ -86,131 +82,8 @@ KIND_OF: dict[Processing, TxnKind] = {
 }
 PROCESSING_OF: dict[TxnKind, Processing] = {kind: code for code, kind in KIND_OF.items()}
 
-# --- value converters: attribute name -> (to field value, from field value) ---------------
-
-
-def _num(name: str) -> tuple[Callable[[int], str], Callable[[str], int]]:
-    digits = BY_NAME[name].digits
-
-    def to_wire(value: int) -> str:
-        if not 0 <= value < 10**digits:
-            raise CodecError(f"{name}: {value} does not fit in {digits} digits")
-        return f"{value:0{digits}d}"
-
-    def from_wire(text: str) -> int:
-        if not text.isdigit():
-            raise CodecError(f"{name}: not packed BCD: {text}")
-        return int(text)
-
-    return to_wire, from_wire
-
-
-def _hex(pack: Callable[[Any], bytes], unpack: Callable[[bytes], Any]) -> tuple[Callable, Callable]:
-    return (lambda value: pack(value).hex()), (lambda text: unpack(bytes.fromhex(text)))
-
-
-def _time_to(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%y%m%d%H%M%S")
-
-
-def _time_from(text: str) -> datetime:
-    try:
-        return datetime.strptime(text, "%y%m%d%H%M%S").replace(tzinfo=UTC)
-    except ValueError:
-        raise CodecError(f"time: not YYMMDDhhmmss: {text}") from None
-
-
-def _customer_to(value: str) -> str:
-    if len(value) != 10 or not value.isascii() or not value.isdigit():
-        raise CodecError(f"customer_no: must be 10 digits: {value!r}")
-    return value
-
-
-def _customer_from(text: str) -> str:
-    if not text.isdigit():
-        raise CodecError(f"customer_no: not packed BCD: {text}")
-    return text
-
-
-def _range_to(value: tuple[int, int]) -> str:
-    first, last = value
-    if not (0 <= first <= 999999 and 0 <= last <= 999999):
-        raise CodecError(f"range: {value} out of 6 digits")
-    return f"{first:06d}{last:06d}"
-
-
-def _range_from(text: str) -> tuple[int, int]:
-    if not text.isdigit():
-        raise CodecError(f"range: not packed BCD: {text}")
-    return int(text[:6]), int(text[6:])
-
-
-def _enum(cls: type[enum.IntEnum], to: Callable, frm: Callable) -> tuple[Callable, Callable]:
-    def from_wire(text: str) -> Any:
-        raw = frm(text)
-        try:
-            return cls(raw)
-        except ValueError:
-            raise CodecError(f"unknown {cls.__name__} {raw}") from None
-
-    return (lambda value: to(int(value))), from_wire
-
-
-def _grant_from(data: bytes) -> CardGrant:
-    try:
-        return CardGrant.from_bytes(data)
-    except GrantError as exc:
-        raise CodecError(f"grant: {exc}") from None
-
-
-def _text(name: str) -> tuple[Callable[[str], str], Callable[[str], str]]:
-    limit = BY_NAME[name].size
-
-    def to_wire(value: str) -> str:
-        try:
-            size = len(value.encode("gb18030"))
-        except UnicodeEncodeError:
-            raise CodecError(f"{name}: not representable in GB18030") from None
-        if size > limit:
-            raise CodecError(f"{name}: {size} bytes, at most {limit}")
-        return value
-
-    return to_wire, str
-
-
-def _ident(value: Any) -> Any:
-    return value
-
-
-_CONVERTERS: dict[str, tuple[Callable[[Any], str], Callable[[str], Any]]] = {
-    "card_serial": (lambda b: b.hex(), bytes.fromhex),
-    "processing": _enum(Processing, *_num("processing")),
-    "amount_fen": _num("amount_fen"),
-    "time": (_time_to, _time_from),
-    "trace": _num("trace"),
-    "reading": _num("reading"),
-    "station_ref": _num("station_ref"),
-    "response": (_ident, _ident),
-    "terminal_id": (_ident, _ident),
-    "account": (_ident, _ident),
-    "name": _text("name"),
-    "address": _text("address"),
-    "payments": _hex(pack_list, lambda b: unpack_list(PaymentRecord, b)),
-    "range": (_range_to, _range_from),
-    "meter": _hex(lambda m: m.pack(), MeterInfo.unpack),
-    "password": (lambda b: b.hex(), bytes.fromhex),
-    "keys": _hex(lambda k: k.pack(), KeyBlock.unpack),
-    "amounts": _hex(pack_amounts, unpack_amounts),
-    "bills": _hex(pack_list, lambda b: unpack_list(Bill, b)),
-    "grant": _hex(lambda g: g.to_bytes(), _grant_from),
-    "status": _hex(lambda s: s.pack(), TerminalStatus.unpack),
-    "version": (_ident, _ident),
-    "command": _enum(StationCommand, lambda v: f"{v:02x}", lambda t: int(t, 16)),
-    "batch": _num("batch"),
-    "customer_no": (_customer_to, _customer_from),
-    "summary": _hex(lambda s: s.pack(), Summary.unpack),
-    "listing": _hex(pack_list, lambda b: unpack_list(ListingEntry, b)),
-}
+# Field 3's converter is made here, beside its enum; every other field's is in ``fields``.
+_CONVERTERS = {**CONVERTERS, "processing": enum_field(Processing, *number_field("processing"))}
 
 # --- messages -----------------------------------------------------------------------------
 
