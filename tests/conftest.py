@@ -19,10 +19,10 @@ class RunningStation:
     """The station's production server in a background thread with its own event loop."""
 
     def __init__(self, path: str, now: datetime = STATION_NOW) -> None:
+        from station.envelope import Station
         from station.ledger import Ledger
         from station.seed import seed_demo
         from station.server import StationServer
-        from station.service import Station
 
         self.now = now
         self.ledger = Ledger(path)
@@ -60,16 +60,29 @@ def station(tmp_path) -> Iterator[RunningStation]:
     running.stop()
 
 
+def pytest_configure(config) -> None:
+    """Point the session at its own pcscd before anything touches PC/SC (``tests.card_kit``)."""
+    from tests.card_kit import point_at_private_pcscd
+
+    point_at_private_pcscd()
+
+
+def pytest_unconfigure(config) -> None:
+    from tests.card_kit import forget_private_pcscd
+
+    forget_private_pcscd()
+
+
 @pytest.fixture(scope="session")
 def pcscd():
-    """pcscd with the vpcd virtual reader (skips, saying why, when it cannot run here)."""
+    """This session's own pcscd with the vpcd virtual reader on a port of its own (skips,
+    saying why, when it cannot run here)."""
     from tests.card_kit import start_pcscd
 
     proc = start_pcscd()
     yield
-    if proc is not None:
-        proc.terminate()
-        proc.wait(10)
+    proc.terminate()
+    proc.wait(10)
 
 
 @pytest.fixture

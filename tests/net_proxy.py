@@ -27,6 +27,7 @@ class Proxy:
         self.plan = Plan()
         self.counts = {"up": 0, "down": 0}
         self.cuts = 0
+        self.holding = 0  # answers held back by a delay plan and not yet passed on
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
 
@@ -83,7 +84,11 @@ class Proxy:
                         break
                     counts[direction] += len(data)
                     if direction == "down" and plan.delay_down:
-                        await asyncio.sleep(plan.delay_down)
+                        self.holding += 1
+                        try:
+                            await asyncio.sleep(plan.delay_down)
+                        finally:
+                            self.holding -= 1
                     dst.write(data)
                     if direction == "down" and plan.duplicate_down:
                         dst.write(data)

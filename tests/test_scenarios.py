@@ -1,8 +1,10 @@
 """Every flow of the terminal, as a person would do it, against the whole stack (headless demo).
 
-Each file in ``tests/scenarios/`` runs ``gridpos demo --headless --script FILE`` in a fresh
-folder: station, modem emulator, printer emulator, card emulator on vpcd, and the terminal as
-its own process. Card scenarios need pcscd and vpcd (installed by ``make test`` as root).
+Each file in ``tests/scenarios/`` runs ``gridpos demo --headless --script FILE`` in a folder
+of its own (a scripted run starts from fresh state there unless given ``--keep``): station,
+modem emulator, printer emulator, card emulator on vpcd, and the terminal as its own process.
+Card scenarios need pcscd and vpcd (installed by ``make test`` as root); they run on this test
+session's own pcscd, whose socket and vpcd port the demo inherits from the environment.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ def test_scenario(path, tmp_path, request):
             "terminal.app.cli",
             "demo",
             "--headless",
-            "--fresh",
             "--dir",
             str(tmp_path / "demo"),
             "--rtt-ms",
@@ -130,7 +131,6 @@ def test_failed_expectation_exits_non_zero_with_the_line(tmp_path):
             "terminal.app.cli",
             "demo",
             "--headless",
-            "--fresh",
             "--dir",
             str(tmp_path / "demo"),
             "--script",
@@ -143,3 +143,42 @@ def test_failed_expectation_exits_non_zero_with_the_line(tmp_path):
     )
     assert done.returncode == 1
     assert "FAILED at line 2" in done.stdout
+
+
+def demo(folder: Path, script: Path, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "terminal.app.cli",
+            "demo",
+            "--headless",
+            "--dir",
+            str(folder),
+            "--rtt-ms",
+            "20",
+            "--script",
+            str(script),
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_a_scripted_run_starts_fresh_each_time_unless_kept(tmp_path):
+    """The same scenario twice in one folder passes twice; ``--keep`` keeps the last run's books."""
+    folder = tmp_path / "demo"
+    bill = Path(__file__).parent / "scenarios" / "bill_payment.txt"
+    for run in (1, 2):
+        done = demo(folder, bill)
+        assert done.returncode == 0, f"run {run}: " + done.stdout[-3000:] + done.stderr[-2000:]
+        assert "books agree: 1 payments, 140.00 yuan" in done.stdout
+    books = tmp_path / "books.txt"
+    books.write_text("expect 请按确认键登录\ncheck books\n", encoding="utf-8")
+    kept = demo(folder, books, "--keep")
+    assert "books agree: 1 payments, 140.00 yuan" in kept.stdout, kept.stdout[-2000:]
+    fresh = demo(folder, books)
+    assert "books agree: 0 payments" in fresh.stdout, fresh.stdout[-2000:]

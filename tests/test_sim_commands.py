@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import queue
+import signal
 import subprocess
 import sys
+import threading
+
+import serial
 
 from sim.card.card import CardImage
+from sim.serving import STDIN_CLOSED
 
 
 def gridpos(*args, **kw):
@@ -67,3 +73,65 @@ def test_sim_card_plays_into_vpcd_and_diag_card_explains_it(pcscd, tmp_path):
     finally:
         proc.communicate("quit\n", timeout=20)
     assert proc.returncode == 0
+
+
+# --- run without standard input: nohup, a service manager, </dev/null ------------------------
+
+
+def detached(*args):
+    """``gridpos ARGS`` with standard input /dev/null, and a queue of its output lines."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "terminal.app.cli", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
+    return proc, lines
+
+
+def stop(proc) -> int:
+    """SIGTERM, as a service manager stops it; its exit code."""
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(20)
+
+
+def test_sim_modem_keeps_answering_after_its_stdin_closes():
+    proc, lines = detached("sim", "modem", "--target", "127.0.0.1:9")
+    try:
+        first = lines.get(timeout=20)
+        assert first.startswith("modem on /dev/pts/"), first
+        assert lines.get(timeout=20) == STDIN_CLOSED  # it has read its stdin to the end
+        with serial.Serial(first.split()[-1], 115200, timeout=10) as port:
+            port.write(b"AT\r")
+            answer = port.read_until(b"OK\r\n")
+        assert answer.endswith(b"OK\r\n"), answer
+        assert proc.poll() is None
+    finally:
+        code = stop(proc)
+    assert code == 0, proc.stderr.read()
+
+
+def test_sim_card_stays_in_the_reader_after_its_stdin_closes(pcscd, tmp_path):
+    from drivers.card.reader import CardReader
+    from sim.card.cli import make_demo_images
+    from tests.card_kit import READER
+
+    image = next(p for p in make_demo_images(tmp_path) if p.name.startswith("user-"))
+    proc, lines = detached("sim", "card", "--image", str(image))
+    try:
+        assert lines.get(timeout=20).startswith("card 5a00000100000005 in vpcd")
+        assert lines.get(timeout=20) == STDIN_CLOSED
+        assert CardReader(READER).wait_present(5)
+        assert proc.poll() is None
+    finally:
+        code = stop(proc)
+    assert code == 0, proc.stderr.read()
+    assert CardReader(READER).wait_absent(5)  # SIGTERM took the card out on the way

@@ -2,6 +2,11 @@
 
 CJK characters take two columns; curses handles that once the locale is set (``setlocale``).
 Keys: digits and ``.``, Enter = OK, Esc = CANCEL, Backspace = CLEAR, F1–F4, arrows.
+
+curses needs a terminal on both standard input and output: started with either redirected (a
+service, ``> file``, a pipe), or where the terminal type is unknown, it would die with a curses
+traceback. ``terminal_problem`` says so in plain words first, and ``Console`` refuses with
+``NoTerminal`` carrying the same words.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import asyncio
 import contextlib
 import curses
 import locale
+import os
+import sys
 from collections.abc import AsyncIterator
 
 from drivers.keypad.keys import Key
@@ -38,10 +45,39 @@ CURSES_KEYS = {
 }
 
 
+NEEDS_A_TERMINAL = "the console display needs a terminal; use --display text"
+
+
+class NoTerminal(RuntimeError):
+    """The console cannot run here; the message says why and what to use instead."""
+
+
+def terminal_problem() -> str:
+    """ "" when the console can run on this process's standard input and output, else why not."""
+    for name, stream in (("standard input", sys.stdin), ("standard output", sys.stdout)):
+        try:
+            tty = stream is not None and os.isatty(stream.fileno())
+        except (OSError, ValueError):  # closed, or not a file at all
+            tty = False
+        if not tty:
+            return f"{NEEDS_A_TERMINAL} ({name} is not a terminal)"
+    try:  # what initscr does first: an unset or unknown TERM fails here
+        curses.setupterm(os.environ.get("TERM", "unknown"), sys.stdout.fileno())
+    except curses.error as exc:
+        return f"{NEEDS_A_TERMINAL} ({exc})"
+    return ""
+
+
 class Console:
     def __init__(self) -> None:
+        problem = terminal_problem()
+        if problem:
+            raise NoTerminal(problem)
         locale.setlocale(locale.LC_ALL, "")
-        self.window = curses.initscr()
+        try:
+            self.window = curses.initscr()
+        except curses.error as exc:  # e.g. TERM unset or unknown
+            raise NoTerminal(f"{NEEDS_A_TERMINAL} ({exc})") from None
         curses.noecho()
         curses.cbreak()
         curses.set_escdelay(25)

@@ -55,6 +55,8 @@ def as_image(
     from PIL import Image, ImageDraw, ImageFont
 
     w, h = size
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont  # the built-in font when the file is missing
+    small: ImageFont.FreeTypeFont | ImageFont.ImageFont
     try:
         font = ImageFont.truetype(font_path, 16)
         small = ImageFont.truetype(font_path, 12)

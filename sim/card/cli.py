@@ -3,7 +3,8 @@
 Commands on standard input while it runs (one per line), for people and demo scripts:
 ``remove``, ``insert [IMAGE]``, ``tear before|after`` (the next write is pulled before or
 after it commits), ``meter`` (take the card out, insert it into the simulated meter, put it
-back), ``quit``.
+back), ``quit``. When standard input closes (``</dev/null``, nohup, a service manager) the card
+stays in the reader until SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", help="card image file (JSON); written back as the card changes")
-    parser.add_argument("--vpcd", default="127.0.0.1:35963", help="vpcd address (HOST:PORT)")
+    from sim.card.vpcd import PORT_ENV, vpcd_port
+
+    parser.add_argument(
+        "--vpcd",
+        default=f"127.0.0.1:{vpcd_port()}",
+        help=f"vpcd address (HOST:PORT; the port defaults to ${PORT_ENV}, else 35963)",
+    )
     parser.add_argument(
         "--make-demo", metavar="DIR", help="write the demo card images into DIR and exit"
     )
@@ -32,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from sim.card.card import CardImage, VirtualCard
     from sim.card.vpcd import VpcdSlot
+    from sim.serving import serve_until_stopped, stop_on_sigterm
 
     host, _, port = args.vpcd.rpartition(":")
     try:
@@ -49,27 +57,33 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"card {image.serial.hex()} in vpcd {args.vpcd}", flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words:
-            continue
-        if words[0] == "quit":
-            break
-        if words[0] == "remove":
-            slot.remove()
-        elif words[0] == "insert":
-            path = words[1] if len(words) > 1 else args.image
-            card = VirtualCard(CardImage.load(path))
-            slot.insert(card, path)
-        elif words[0] == "tear" and len(words) == 2 and words[1] in ("before", "after"):
-            card.tear = words[1]
-        elif words[0] == "meter":
-            _insert_into_meter(slot, card, args.image)
-        else:
-            print(f"unknown command: {line.strip()}", flush=True)
-            continue
-        print(f"ok {' '.join(words)}", flush=True)
-    slot.remove()
+    stop_on_sigterm()
+    try:
+        for line in sys.stdin:
+            words = line.split()
+            if not words:
+                continue
+            if words[0] == "quit":
+                return 0
+            if words[0] == "remove":
+                slot.remove()
+            elif words[0] == "insert":
+                path = words[1] if len(words) > 1 else args.image
+                card = VirtualCard(CardImage.load(path))
+                slot.insert(card, path)
+            elif words[0] == "tear" and len(words) == 2 and words[1] in ("before", "after"):
+                card.tear = words[1]
+            elif words[0] == "meter":
+                _insert_into_meter(slot, card, args.image)
+            else:
+                print(f"unknown command: {line.strip()}", flush=True)
+                continue
+            print(f"ok {' '.join(words)}", flush=True)
+        serve_until_stopped()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        slot.remove()
     return 0
 
 

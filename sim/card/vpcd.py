@@ -1,7 +1,10 @@
 """Playing a card into pcscd's vpcd virtual reader over its socket protocol.
 
 vpcd (Debian ``vsmartcard-vpcd``) is a PC/SC reader driver that listens on TCP (35963 for its
-first slot); a virtual card connects to it, and while connected the card is in the reader.
+first slot, as /etc/reader.conf.d/vpcd sets it; the next port for the second); a virtual card
+connects to it, and while connected the card is in the reader. A pcscd of one's own (the tests',
+``sim.card.pcscd.start_private_pcscd``) runs vpcd on another port and names it in
+``GRIDPOS_VPCD_PORT``, which a slot opened without a port follows.
 Every message is a 2-byte big-endian length and a payload: a 1-byte payload is a control (0x00
 power off, 0x01 power on, 0x02 reset, 0x04 send the ATR), anything longer is a command APDU,
 answered with the response APDU.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import threading
 import time
@@ -20,7 +24,14 @@ from sim.card.card import CardPulled, VirtualCard
 
 log = logging.getLogger("gridpos.sim.card")
 
-DEFAULT_PORT = 35963
+DEFAULT_PORT = 35963  # the system pcscd's vpcd (/etc/reader.conf.d/vpcd: 0x8C7B)
+PORT_ENV = "GRIDPOS_VPCD_PORT"  # the vpcd port of the pcscd this process and its children use
+
+
+def vpcd_port() -> int:
+    """The first vpcd slot's port: ``GRIDPOS_VPCD_PORT`` when set, else the system's."""
+    return int(os.environ.get(PORT_ENV) or DEFAULT_PORT)
+
 
 # pcscd learns of a removal only by polling the driver (a few times a second). A card that is
 # back before the next poll looks as if it never left, while the session that saw it go has
@@ -36,9 +47,9 @@ class SlotUnavailable(OSError):
 class VpcdSlot:
     """One vpcd reader slot; ``insert`` and ``remove`` a virtual card."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
-        self.port = port
+        self.port = vpcd_port() if port is None else port
         self.card: VirtualCard | None = None
         self.image_path: Path | None = None
         self._sock: socket.socket | None = None

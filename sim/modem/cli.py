@@ -5,6 +5,9 @@ Prints ``modem on /dev/pts/N``. Fault commands on standard input, one per line: 
 ``link late S``, ``link duplicate``,
 ``pdp deact``, ``closed``, ``send fail``, ``signal CSQ``, ``registration on|off``,
 ``slow-activation S``, ``garbage``, ``echo on|off``, ``reboot``, ``mute``, ``quit``.
+
+When standard input closes (``</dev/null``, nohup, a service manager) the module goes on serving
+until SIGTERM or SIGINT: the commands are a way to inject faults, not what keeps it alive.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from sim.modem.emulator import LinkModel, ModemEmulator
+    from sim.serving import serve_until_stopped, stop_on_sigterm
 
     host, _, port = args.target.rpartition(":")
     if not host or not port.isdigit():
@@ -33,13 +37,15 @@ def run(args: argparse.Namespace) -> int:
     link = LinkModel(args.rtt_ms / 1000, args.kbps or None, args.jitter_ms / 1000, args.seed)
     modem = ModemEmulator((host, int(port)), args.dialect, link)
     print(f"modem on {modem.path}", flush=True)
+    stop_on_sigterm()
     try:
         for line in sys.stdin:
             command = " ".join(line.split())
             if command == "quit":
-                break
+                return 0
             if command:
                 print(modem.control(command), flush=True)
+        serve_until_stopped()
     except KeyboardInterrupt:
         pass
     finally:

@@ -7,7 +7,10 @@ configuration for terminal T0000001, and runs ``gridpos run`` against them as a 
 — so a power cut is a real kill of the terminal process.
 
 ``--headless --script FILE`` drives the same stack from a scenario file
-(``terminal/tools/scenario.py``).
+(``terminal/tools/scenario.py``). A scenario is written for the demo's data as seeded, so a
+scripted run starts from an empty folder unless ``--keep`` is given: run twice, it must pass
+twice. The interactive demo keeps its folder (a person comes back to yesterday's books) unless
+``--fresh`` is given.
 """
 
 from __future__ import annotations
@@ -22,7 +25,17 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", default="var/demo", help="folder for ledger, journal, receipts")
-    parser.add_argument("--fresh", action="store_true", help="start from empty ledger and journal")
+    state = parser.add_mutually_exclusive_group()
+    state.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start from an empty ledger and journal (the default with --headless --script)",
+    )
+    state.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the last run's ledger, journal and cards in --dir (the interactive default)",
+    )
     parser.add_argument("--headless", action="store_true", help="no console: run --script")
     parser.add_argument("--script", help="scenario file (with --headless)")
     parser.add_argument("--rtt-ms", type=float, default=300, help="emulated GPRS round trip")
@@ -182,10 +195,11 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ScenarioError) as exc:
             print(f"gridpos: {args.script}: {exc}", file=sys.stderr)
             return 2
+    fresh = args.fresh or (args.headless and not args.keep)
     # Scripted runs wait less for a silent station, so a scenario that cuts the link is quick.
     stack = DemoStack(
         folder,
-        args.fresh,
+        fresh,
         args.rtt_ms,
         args.kbps,
         args.dialect,

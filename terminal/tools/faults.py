@@ -315,59 +315,34 @@ def _outcome(answer: dict) -> str:
 
 
 def compare(folder: Path) -> dict:
-    """Journal against ledger, payment by payment (batch and trace), to the fen.
+    """Journal against ledger, payment by payment (batch and trace), to the fen: the verdict of
+    ``terminal.tools.books`` as the report's figures, and whether the journal's chain is intact.
 
     one_sided: posted at the station for a transaction the terminal knows but holds as not
     posted; doubled: posted at the station with a key the terminal never made; lost: posted in
     the journal but not at the station.
     """
-    import sqlite3
+    from dataclasses import asdict
 
     from offline_queue.journal import Journal
-    from terminal.core.lifecycle import POSTED
+    from terminal.tools.books import books_in
 
+    books = books_in(folder)
     journal = Journal(folder / "journal.db", folder / "journal.key", create=False)
-    mine: dict[tuple[int, int], int] = {}
-    known: set[tuple[int, int]] = set()
-    states: Counter[str] = Counter()
-    for txn, state in journal.states().items():
-        created = journal.first(txn, "created") or journal.first(txn, "adopted")
-        if created is None:
-            continue
-        key = (created.payload["batch"], created.payload["trace"])
-        known.add(key)
-        states[state.value] += 1
-        if state in POSTED:
-            mine[key] = created.payload["amount_fen"]
-    verified = journal.verify().ok
-    journal.close()
-    db = sqlite3.connect(folder / "station.db")
-    rows = db.execute(
-        "SELECT batch, trace, amount_fen FROM requests WHERE terminal_id ="
-        " 'T0000001' AND state = 'posted' AND kind IS NOT NULL"
-    ).fetchall()
-    db.close()
-    theirs = {(b, t): a for b, t, a in rows}
-    mismatches = []
-    for key in sorted(set(mine) | set(theirs)):
-        if mine.get(key) != theirs.get(key):
-            mismatches.append(
-                {
-                    "batch": key[0],
-                    "trace": key[1],
-                    "terminal_fen": mine.get(key),
-                    "station_fen": theirs.get(key),
-                }
-            )
+    try:
+        verified = journal.verify().ok
+    finally:
+        journal.close()
     return {
-        "final_states": dict(states),
-        "one_sided": sum(1 for k in theirs if k not in mine and k in known),
-        "doubled": sum(1 for k in theirs if k not in known),
-        "lost": sum(1 for k in mine if k not in theirs),
-        "terminal_total_fen": sum(mine.values()),
-        "station_total_fen": sum(theirs.values()),
+        "final_states": books.final_states,
+        "one_sided": books.one_sided,
+        "doubled": books.doubled,
+        "lost": books.lost,
+        "terminal_total_fen": books.total_fen,
+        "station_total_fen": sum(books.station.values()),
+        "still_owed": books.owed,
         "journal_intact": verified,
-        "mismatches": mismatches,
+        "mismatches": [asdict(d) for d in books.differences],
     }
 
 
@@ -445,6 +420,7 @@ def _print(r: dict) -> None:
         "lost",
         "terminal_total_fen",
         "station_total_fen",
+        "still_owed",
         "journal_intact",
     ):
         print(f"{key} = {r[key]}")

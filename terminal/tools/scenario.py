@@ -11,13 +11,18 @@ One step per line; ``#`` starts a comment::
     link drop-after N      cut the connection after N more bytes towards the terminal
     paper out | paper in
     power-cut              kill the terminal process (SIGKILL) and start it again
-    wait S                 seconds
+    wait S                 let S seconds pass (idle timeouts, retry back-off): a sleep on purpose
     expect TEXT            the current screen shows TEXT (waits up to 20 s)
     expect-receipt TEXT    a printed receipt shows TEXT
     check books            journal and ledger hold the same payments, nothing left to deliver
 
 ``parse`` names the line of any malformed step; ``Runner.run`` prints every screen and receipt as
 text and returns non-zero, naming the line, when an expectation fails.
+
+The runner waits for what it waits for — the screen a key brings, the screen or receipt an
+expectation names, the books to agree — and never sleeps a guessed time: a fixed pause is too
+long on a fast machine and too short on a slow one. Only ``wait S`` sleeps, because there the
+passing of time is the point.
 """
 
 from __future__ import annotations
@@ -34,6 +39,13 @@ from dataclasses import dataclass
 
 KEY_NAMES = {"OK", "CANCEL", "CLEAR", "F1", "F2", "F3", "F4", "UP", "DOWN", "LEFT", "RIGHT", "."}
 EXPECT_TIMEOUT_S = 20.0  # a failing expectation costs this long
+# A key normally brings a new screen at once; one that changes nothing (a key the screen ignores)
+# brings none, and the runner goes on after this long.
+KEY_SCREEN_S = 2.0
+# Receipts and the books have no event to wait on: they are looked at again on every new screen
+# and at least this often.
+POLL_S = 0.1
+BOOKS_TIMEOUT_S = 40.0  # the outbox's retries back off up to timeouts.retry_max_s
 
 
 class ScenarioError(ValueError):
@@ -143,20 +155,33 @@ class Runner:
             else:
                 lines.append(line)
 
+    def _show(self, screen: str) -> None:
+        self.current = screen
+        self.say(screen)
+        self.say("-" * 32)
+
     def _drain_screens(self) -> None:
         while True:
             try:
-                self.current = self.screens.get_nowait()
+                self._show(self.screens.get_nowait())
             except queue.Empty:
                 return
-            self.say(self.current)
-            self.say("-" * 32)
+
+    def _next_screen(self, timeout_s: float) -> bool:
+        """Wait for the terminal's next screen, at most ``timeout_s``; whether one came."""
+        try:
+            self._show(self.screens.get(timeout=max(timeout_s, 0.0)))
+        except queue.Empty:
+            return False
+        return True
 
     def _send(self, text: str) -> None:
+        """Press keys as a person does: the next key once the screen has answered this one."""
         assert self.proc is not None and self.proc.stdin is not None
+        self._drain_screens()
         self.proc.stdin.write(text + "\n")
         self.proc.stdin.flush()
-        time.sleep(0.05)  # let a person's pace through: one screen per key
+        self._next_screen(KEY_SCREEN_S)
 
     def stop_terminal(self, kill: bool = False) -> None:
         if self.proc is None:
@@ -217,26 +242,33 @@ class Runner:
             self.current = ""
             self.start_terminal()
         elif verb == "wait":
-            time.sleep(float(arg))
+            time.sleep(float(arg))  # the script asks for time to pass: nothing to wait for
         elif verb == "expect":
-            return self._expect(lambda: _shows(self.current, arg), f"no screen showed {arg!r}")
+            return self._expect(
+                lambda: _shows(self.current, arg), f"no screen showed {arg!r}", EXPECT_TIMEOUT_S
+            )
         elif verb == "expect-receipt":
             return self._expect(
                 lambda: any(_shows(text, arg) for text in self._receipt_texts()),
                 f"no receipt showed {arg!r}",
+                POLL_S,
             )
         elif verb == "check":
             return self._check_books()
         return ""
 
-    def _expect(self, condition, failure: str) -> str:
+    def _expect(self, condition, failure: str, tick_s: float) -> str:
+        """Wait until ``condition()`` holds, looked at on every new screen (one by one, so a
+        screen that shows briefly counts) and at least every ``tick_s``; fail after
+        ``EXPECT_TIMEOUT_S``."""
         deadline = time.monotonic() + EXPECT_TIMEOUT_S
-        while time.monotonic() < deadline:
-            self._drain_screens()
-            if condition():
-                return ""
-            time.sleep(0.05)
-        return failure + f"; the screen is:\n{self.current}"
+        self._drain_screens()
+        while not condition():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return failure + f"; the screen is:\n{self.current}"
+            self._next_screen(min(remaining, tick_s))
+        return ""
 
     def _receipt_texts(self) -> list[str]:
         return ["\n".join(lines) for lines in self.stack.printer.receipts()]
@@ -248,52 +280,19 @@ class Runner:
         self.receipts_seen = len(texts)
 
     def _check_books(self) -> str:
-        """Journal and ledger agree, once the terminal's outbox has delivered everything."""
-        from offline_queue import outbox
-        from offline_queue.journal import Journal
-        from terminal.core.lifecycle import POSTED
+        """Journal and ledger agree (``terminal.tools.books``), once the terminal's outbox has
+        delivered everything; looked at on every new screen and every ``POLL_S``."""
+        from terminal.tools.books import books_in
 
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + BOOKS_TIMEOUT_S
         while True:
-            journal = Journal(
-                self.stack.folder / "journal.db", self.stack.folder / "journal.key", create=False
-            )
-            try:
-                owed = outbox.pending(journal)
-                mine = {}
-                for txn, state in journal.states().items():
-                    if state in POSTED:
-                        created = journal.first(txn, "created") or journal.first(txn, "adopted")
-                        if created is not None:
-                            mine[(created.payload["batch"], created.payload["trace"])] = (
-                                created.payload["amount_fen"]
-                            )
-                open_ = [t for t in journal.open_transactions() if journal.state(t) not in POSTED]
-            finally:
-                journal.close()
-            import sqlite3
-
-            db = sqlite3.connect(self.stack.station.ledger.path)
-            try:
-                rows = db.execute(
-                    "SELECT batch, trace, amount_fen FROM requests WHERE terminal_id = 'T0000001'"
-                    " AND state = 'posted' AND kind IS NOT NULL"
-                ).fetchall()
-            finally:
-                db.close()
-            theirs = {(b, t): a for b, t, a in rows}
-            if mine == theirs and not owed and not open_:
-                self.say(
-                    f"books agree: {len(mine)} payments, "
-                    f"{sum(mine.values()) / 100:.2f} yuan on both sides"
-                )
+            verdict = books_in(self.stack.folder)
+            if verdict.agree:
+                self.say(verdict.describe())
                 return ""
             if time.monotonic() > deadline:
-                return (
-                    f"books differ: terminal {mine} station {theirs}; "
-                    f"{len(owed)} items still owed, open {open_}"
-                )
-            time.sleep(0.5)
+                return verdict.describe()
+            self._next_screen(POLL_S)
 
 
 def _shows(text: str, wanted: str) -> bool:
