@@ -8,29 +8,92 @@ talks to a device: it is the machine and the renderer, exactly as on the termina
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from drivers.keypad.keys import Key
+from terminal.core.requests import (
+    AgentFigures,
+    BlankCard,
+    CardDiagnosed,
+    CardInHand,
+    CardOwner,
+    Customer,
+    CustomerFound,
+    Failed,
+    MeterBilled,
+    NetworkChecked,
+    Paid,
+    PayOutcome,
+    Pending,
+    PendingItem,
+    PostedToday,
+    Reply,
+    Settled,
+    SignedOn,
+)
+from terminal.protocol.records import Bill, MeterInfo, MeterKind, PaymentRecord
 from ui import machine as mc
 from ui.render import Status, save_png
 
-CUSTOMER = {
-    "customer_no": "0100000123",
-    "name": "王秀英",
-    "address": "青山乡石门村三组18号",
-    "due": 13208,
-    "credit": 0,
-    "arrears": 13208,
-    "bills": [[202609, 132, 6974], [202610, 118, 6234]],
-}
+CUSTOMER = Customer(
+    customer_no="0100000123",
+    name="王秀英",
+    address="青山乡石门村三组18号",
+    due_fen=13208,
+    credit_fen=0,
+    arrears_fen=13208,
+    bills=(Bill(202609, 132, 6974, 0), Bill(202610, 118, 6234, 0)),
+)
+CARD_OWNER = CardOwner(
+    Customer(
+        customer_no="0100000005",
+        name="李建国",
+        address="青山乡石门村一组5号",
+        meter=MeterInfo(MeterKind.CARD_PREPAID, "000100000005", 3),
+    ),
+    CardInHand("5a00000100000005", 3),
+)
 
 
-def keys(machine: mc.Machine, text: str) -> list:
-    out = []
+@dataclass(frozen=True)
+class Said:
+    """A card finding as the card diagnosis gives it: one text per language."""
+
+    zh: str
+    en: str
+
+    def text(self, locale: str) -> str:
+        return self.zh if locale == "zh_CN" else self.en
+
+
+DIAGNOSIS = CardDiagnosed(
+    (
+        Said("卡类型：用户卡", "Card type: user card"),
+        Said("户号：0100000005", "Customer: 0100000005"),
+        Said("购电次数：4，最近一次 100.00元", "Purchases: 4, last 100.00 yuan"),
+        Said("电表购电次数：3", "Purchases loaded in the meter: 3"),
+        Said(
+            "最近一次购电尚未输入电表，请将卡插入电表",
+            "The last purchase is not in the meter yet: insert the card into the meter",
+        ),
+    )
+)
+
+
+def keys(machine: mc.Machine, text: str) -> list[mc.Command]:
+    out: list[mc.Command] = []
     for ch in text:
         out += machine.handle(mc.Press(Key(ch)))
     return out
+
+
+def reply(machine: mc.Machine, answer: Reply) -> list[mc.Command]:
+    """The terminal answers the request the machine is waiting for."""
+    if machine.awaiting is None:
+        raise ValueError(f"the machine waits for nothing ({machine.mode}): {answer}")
+    return machine.handle(mc.Replied(machine.awaiting, answer))
 
 
 def walk() -> list[tuple[str, mc.Screen]]:
@@ -38,7 +101,7 @@ def walk() -> list[tuple[str, mc.Screen]]:
     shots: list[tuple[str, mc.Screen]] = []
     m = mc.Machine()
 
-    def snap(name: str, commands: list) -> None:
+    def snap(name: str, commands: list[mc.Command]) -> None:
         screens = [c.screen for c in commands if isinstance(c, mc.Show)]
         if screens:
             shots.append((name, screens[-1]))
@@ -50,31 +113,26 @@ def walk() -> list[tuple[str, mc.Screen]]:
     snap("03-login-password", m.handle(ok))
     keys(m, "123456")
     snap("04-signing-on", m.handle(ok))
-    snap(
-        "05-wrong-password",
-        m.handle(mc.Reply("sign_on", False, {"code": "55", "text": "密码错误，请重新输入"})),
-    )
+    snap("05-wrong-password", reply(m, Failed(code="55")))
     m.handle(ok)
     keys(m, "100101")
     m.handle(ok)
     keys(m, "123456")
     m.handle(ok)
-    snap("06-main-menu", m.handle(mc.Reply("sign_on", True, {"agent": "城关镇代收点"})))
+    snap("06-main-menu", reply(m, SignedOn("城关镇代收点", 1)))
     snap("07-pay-customer", m.handle(mc.Press(Key.DIGIT_1)))
     keys(m, "0100000123")
     m.handle(ok)
-    snap("08-pay-customer-info", m.handle(mc.Reply("inquire", True, dict(CUSTOMER))))
+    snap("08-pay-customer-info", reply(m, CustomerFound(CUSTOMER)))
     m.handle(ok)
     keys(m, "150")
-    snap("09-pay-cash", [mc.Show(m._show().screen)])
+    snap("09-pay-cash", [m._show()])
     snap("10-pay-round-up", m.handle(ok))
     snap("11-pay-confirm", m.handle(ok))
     snap("12-pay-sending", m.handle(ok))
     snap("13-no-answer", m.handle(mc.Asked("no answer within 30 s")))
     m.handle(ok)
-    snap(
-        "14-pay-approved", m.handle(mc.Reply("pay", True, {"outcome": "approved", "printed": True}))
-    )
+    snap("14-pay-approved", reply(m, Paid(PayOutcome.APPROVED, "T/001/000001", printed=True)))
     m.handle(ok)
     m.handle(mc.Press(Key.DIGIT_1))
     keys(m, "123")
@@ -83,7 +141,7 @@ def walk() -> list[tuple[str, mc.Screen]]:
     m.handle(mc.Press(Key.DIGIT_3))
     keys(m, "0100000123")
     m.handle(ok)
-    m.handle(mc.Reply("inquire", True, dict(CUSTOMER)))
+    reply(m, CustomerFound(CUSTOMER))
     m.handle(ok)
     keys(m, "60")
     m.handle(ok)
@@ -92,95 +150,49 @@ def walk() -> list[tuple[str, mc.Screen]]:
     m.handle(cancel)
     snap(
         "16-reversal-hand-back-cash",
-        m.handle(mc.Reply("pay", True, {"outcome": "reversal_hand_back_cash"})),
+        reply(m, Paid(PayOutcome.HAND_BACK_CASH, "T/001/000002", why="no_answer")),
     )
     m.handle(ok)
     m.handle(mc.Press(Key.DIGIT_2))
     keys(m, "0100000123")
     m.handle(ok)
-    history = dict(
+    history = replace(
         CUSTOMER,
-        bills=[[202600 + i, 120, 6500, 6500 if i < 9 else 0] for i in range(1, 11)],
-        payments=[("2026-10-05", 6500)],
+        bills=tuple(Bill(202600 + i, 120, 6500, 6500 if i < 9 else 0) for i in range(1, 11)),
+        payments=(PaymentRecord(date(2026, 10, 5), 6500),),
     )
-    snap("17-customer-query", m.handle(mc.Reply("inquire", True, history)))
+    snap("17-customer-query", reply(m, CustomerFound(history)))
     m.handle(ok)
     snap("18-card-insert", m.handle(mc.Press(Key.DIGIT_4)))
     m.handle(ok)
-    card = dict(
-        CUSTOMER,
-        customer_no="0100000005",
-        name="李建国",
-        serial="5A00000100000005",
-        count=3,
-        meter_kind=2,
-        meter_no="000100000005",
-    )
-    snap("19-card-info", m.handle(mc.Reply("card_read", True, card)))
+    snap("19-card-info", reply(m, CARD_OWNER))
     m.handle(ok)
     keys(m, "100")
     m.handle(ok)
     m.handle(ok)
-    snap(
-        "20-card-pulled",
-        m.handle(mc.Reply("pay", True, {"outcome": "card_writing", "txn": "T/1/9"})),
-    )
+    snap("20-card-pulled", reply(m, Paid(PayOutcome.CARD_PULLED, "T/001/000009")))
     m.handle(ok)
-    snap(
-        "21-card-written",
-        m.handle(mc.Reply("resolve_card", True, {"outcome": "approved", "printed": True})),
-    )
+    snap("21-card-written", reply(m, Paid(PayOutcome.APPROVED, "T/001/000009", printed=True)))
     m.handle(ok)
     snap("22-card-service", m.handle(mc.Press(Key.DIGIT_5)))
     m.handle(mc.Press(Key.DIGIT_1))
     m.handle(ok)
-    snap(
-        "23-card-diagnosis",
-        m.handle(
-            mc.Reply(
-                "card_read",
-                True,
-                {
-                    "findings": [
-                        "卡类型：用户卡",
-                        "户号：0100000005",
-                        "购电次数：4，最近一次 100.00元",
-                        "电表购电次数：3",
-                        "最近一次购电尚未输入电表，请将卡插入电表",
-                    ]
-                },
-            )
-        ),
-    )
+    snap("23-card-diagnosis", reply(m, DIAGNOSIS))
     m.handle(ok)
     m.handle(mc.Press(Key.DIGIT_6))
     keys(m, "0100000123")
     snap("24-meter-reading", m.handle(ok))
     keys(m, "23606.5")
     m.handle(ok)
-    snap(
-        "25-meter-billed",
-        m.handle(mc.Reply("meter_billing", True, dict(CUSTOMER, kwh=150, billed=7925, due=21133))),
-    )
+    billed = MeterBilled(replace(CUSTOMER, due_fen=21133), kwh=150, billed_fen=7925)
+    snap("25-meter-billed", reply(m, billed))
     m.handle(cancel)
     m.handle(mc.Press(Key.DIGIT_7))
-    snap(
-        "26-statistics",
-        m.handle(
-            mc.Reply(
-                "stats",
-                True,
-                {
-                    "lines": [
-                        "可用额度 29860.00元",
-                        "今日笔数 2  金额 240.00元",
-                        "09:41 0100000123 140.00元",
-                        "10:02 0100000005 100.00元",
-                    ]
-                },
-            )
-        ),
+    today = (
+        PostedToday(datetime(2026, 11, 22, 9, 41), "0100000123", 14000),
+        PostedToday(datetime(2026, 11, 22, 10, 2), "0100000005", 10000),
     )
+    snap("26-statistics", reply(m, AgentFigures(2986000, 2, 24000, today)))
     m.handle(ok)
     snap("27-settle-menu", m.handle(mc.Press(Key.DIGIT_8)))
     snap("28-reconcile-dates", m.handle(mc.Press(Key.DIGIT_1)))
@@ -188,42 +200,48 @@ def walk() -> list[tuple[str, mc.Screen]]:
     m.handle(mc.Press(Key.DIGIT_8))
     snap("29-settle-confirm", m.handle(mc.Press(Key.DIGIT_2)))
     m.handle(ok)
-    snap(
-        "30-settled",
-        m.handle(mc.Reply("settle", True, {"lines": ["结算完成（平），批次1→2，2笔 240.00元"]})),
-    )
+    snap("30-settled", reply(m, Settled(True, 1, 2, 2, 24000)))
     m.handle(ok)
     m.handle(mc.Press(Key.DIGIT_9))
-    snap(
-        "31-pending",
-        m.handle(
-            mc.Reply(
-                "pending",
-                True,
-                {
-                    "lines": [
-                        "冲正待上送 户号0100000123 60.00元 流水000007（已尝试3次：无法连接主站）"
-                    ]
-                },
-            )
-        ),
+    owed = PendingItem(
+        "T/001/000007",
+        "reversal",
+        customer_no="0100000123",
+        amount_fen=6000,
+        trace=7,
+        failures=3,
+        link="not connected",
     )
+    snap("31-pending", reply(m, Pending((owed,))))
     m.handle(ok)
     snap("32-admin", m.handle(mc.Press(Key.DIGIT_0)))
     m.handle(mc.Press(Key.DIGIT_2))
-    snap(
-        "33-network-test", m.handle(mc.Reply("network", True, {"lines": ["网络正常，往返812毫秒"]}))
-    )
+    snap("33-network-test", reply(m, NetworkChecked(True, round_trip_ms=812)))
     m.handle(ok)
     m.handle(mc.Press(Key.DIGIT_0))
     m.handle(mc.Press(Key.DIGIT_6))
-    snap("34-english-admin", [mc.Show(m._show().screen)])
+    snap("34-english-admin", [m._show()])
     m.handle(mc.Press(Key.DIGIT_6))
     m.handle(mc.Press(Key.DIGIT_7))
     m.failures = m.limits.login_attempts
     m.handle(ok)
-    snap("35-login-locked", [mc.Show(m._show().screen)])
+    snap("35-login-locked", [m._show()])
+    snap("36-open-card-blank", _open_card())
     return shots
+
+
+def _open_card() -> list[mc.Command]:
+    """Card service, open a card: the blank card read, the first purchase asked for."""
+    m = mc.Machine()
+    m.signed_on = True
+    m.start()
+    m.handle(mc.Press(Key.OK))
+    m.handle(mc.Press(Key.DIGIT_5))
+    m.handle(mc.Press(Key.DIGIT_2))
+    keys(m, "0100000015")
+    m.handle(mc.Press(Key.OK))
+    m.handle(mc.Press(Key.OK))
+    return reply(m, BlankCard(CardInHand("5a00000100000015")))
 
 
 def main(argv: list[str] | None = None) -> int:
