@@ -47,24 +47,6 @@ class Item:
             repeat=self.delivered_before,
         )
 
-    def describe(self, locale: str = "zh_CN") -> str:
-        """One line for the pending-items screen, in plain words."""
-        yuan = f"{self.order.amount_fen // 100}.{self.order.amount_fen % 100:02d}"
-        customer = self.order.customer_no or ""
-        if locale == "zh_CN":
-            what = {
-                "reversal": "冲正待上送",
-                "completion": "交易确认待上送",
-                "upload": "离线缴费待上传",
-            }[self.kind]
-            return f"{what} 户号{customer} {yuan}元 流水{self.order.trace:06d}"
-        what = {
-            "reversal": "reversal to send",
-            "completion": "completion to send",
-            "upload": "offline payment to upload",
-        }[self.kind]
-        return f"{what}: customer {customer} {yuan} yuan, trace {self.order.trace:06d}"
-
 
 def pending(journal: Journal) -> list[Item]:
     """Every item still owed, oldest first."""

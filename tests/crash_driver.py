@@ -20,8 +20,7 @@ import sys
 from pathlib import Path
 
 from offline_queue.journal import Journal
-from terminal.protocol import messages as m
-from tests.terminal_kit import WANG, bill_order, make_terminal
+from tests.terminal_kit import WANG, bill_order, card_order, make_terminal, prepay_order
 
 FLOWS = ("bill", "prepay", "settle", "card")
 
@@ -50,19 +49,18 @@ def arm(kill: str | None) -> None:
     Journal.append = append
 
 
-def with_card(t):
+def card_service():
     """The production card service on the vpcd reader the test process plays a card into."""
     from drivers.card.reader import CardReader
     from drivers.card.service import CardService
     from station.seed import DEMO_CARD_ACCESS_KEY
     from tests.card_kit import READER
 
-    t.card = CardService(CardReader(READER), DEMO_CARD_ACCESS_KEY, wait_s=3)
-    return t
+    return CardService(CardReader(READER), DEMO_CARD_ACCESS_KEY, wait_s=3)
 
 
 async def flow(args) -> dict:
-    t = with_card(make_terminal(Path(args.dir), args.port))
+    t = make_terminal(Path(args.dir), args.port, card=card_service())
     await t.sign_on("100101", "123456")
     if args.flow == "bill":
         order = await bill_order(t, WANG, extra_fen=76)
@@ -71,12 +69,10 @@ async def flow(args) -> dict:
         await t.drain_outbox()
     elif args.flow == "prepay":
         arm(args.kill)
-        await t.run(t.order(m.Processing.PREPAYMENT, 5000, customer_no=WANG, cash_fen=5000))
+        await t.run(prepay_order(t, 5000))
         await t.drain_outbox()
     elif args.flow == "card":
-        data = await t.card.read()
-        info = await t.inquire(card_serial=data.info.serial)
-        order = t.card_purchase_order(data, info, 10000)
+        order = await card_order(t, await t.card.read(), 10000)
         arm(args.kill)
         await t.run(order)
         await t.drain_outbox()
@@ -86,11 +82,11 @@ async def flow(args) -> dict:
         arm(args.kill)
         await t.settle()
     await t.link.close()
-    return {"appends": COUNT["n"], "batch": t.batch}
+    return {"appends": COUNT["n"], "batch": t.session.batch}
 
 
 async def recover(args) -> dict:
-    t = with_card(make_terminal(Path(args.dir), args.port))
+    t = make_terminal(Path(args.dir), args.port, card=card_service())
     await t.sign_on("100101", "123456")
     results = await t.recover()
     drained = await t.drain_outbox()

@@ -7,9 +7,10 @@ from pathlib import Path
 from drivers.printer.escpos_printer import EscPosPrinter
 from drivers.transport import SocketTransport
 from offline_queue.journal import Journal
-from terminal.protocol import messages as m
+from terminal.core.cash import Tender
+from terminal.core.orders import Order
+from terminal.core.requests import CardInHand, Customer, Pay, PayFlow, customer_of
 from terminal.protocol.digest import summarize
-from terminal.protocol.records import Amount
 from terminal.shell.link import StationLink
 from terminal.shell.terminal import Terminal
 
@@ -27,55 +28,44 @@ def make_terminal(folder: Path, port: int, terminal_id: str = "T0000001", **kwar
         connect_timeout=5,
         response_timeout=kwargs.pop("response_timeout", 5),
     )
-    printer = EscPosPrinter("file", str(folder / "printer.out"))
-    return Terminal(
-        journal, link, terminal_id, demo_master_key(terminal_id), printer=printer, **kwargs
-    )
+    kwargs.setdefault("printer", EscPosPrinter("file", str(folder / "printer.out")))
+    return Terminal(journal, link, terminal_id, demo_master_key(terminal_id), **kwargs)
 
 
-async def bill_order(terminal: Terminal, customer: str = WANG, extra_fen: int = 0):
+async def bill_order(terminal: Terminal, customer: str = WANG, extra_fen: int = 0) -> Order:
     """An order for everything the customer owes plus ``extra_fen`` carried as credit."""
-    info = await terminal.inquire(customer_no=customer)
-    assert info.approved, info.response
-    due = info.amounts[Amount.DUE]
+    info = customer_of(await terminal.session.inquire(customer_no=customer))
+    cash = info.due_fen + extra_fen
+    return terminal.order(Pay(PayFlow.BILL, Tender(cash, cash, info.due_fen), info))
+
+
+def prepay_order(terminal: Terminal, fen: int, customer: str = WANG, **customer_fields) -> Order:
+    """A prepayment of ``fen`` paid in exact cash."""
     return terminal.order(
-        m.Processing.BILL_PAYMENT,
-        due + extra_fen,
-        customer_no=customer,
-        cash_fen=due + extra_fen,
-        name=info.name or "",
-        address=info.address or "",
-        due_fen=due,
-        bills=[[b.month, b.kwh, b.due_fen] for b in info.bills or ()],
+        Pay(PayFlow.PREPAY, Tender(fen, fen), Customer(customer, **customer_fields))
     )
+
+
+async def card_order(terminal: Terminal, card, fen: int) -> Order:
+    """Electricity for ``fen`` onto the card read (``CardData``), for the customer it belongs to."""
+    info = await terminal.session.inquire(card_serial=card.info.serial)
+    in_hand = CardInHand(card.info.serial.hex(), card.purchase_count)
+    return terminal.order(Pay(PayFlow.CARD, Tender(fen, fen), customer_of(info), in_hand))
 
 
 def ledger_view(db_path: Path, terminal_id: str = "T0000001") -> dict[tuple[int, int], int]:
-    """The station's posted transactions: (batch, trace) -> amount."""
-    import sqlite3
+    """The station's posted transactions: (batch, trace) -> amount (``terminal.tools.books``)."""
+    from terminal.tools.books import station_posted
 
-    db = sqlite3.connect(db_path)
-    try:
-        rows = db.execute(
-            "SELECT batch, trace, amount_fen FROM requests WHERE terminal_id = ?"
-            " AND state = 'posted' AND kind IS NOT NULL",
-            (terminal_id,),
-        ).fetchall()
-    finally:
-        db.close()
-    return {(b, t): a for b, t, a in rows}
+    return station_posted(db_path, terminal_id)
 
 
 def journal_view(terminal: Terminal) -> dict[tuple[int, int], int]:
-    """What the terminal holds as posted, over all batches: (batch, trace) -> amount."""
-    from terminal.core.lifecycle import POSTED
+    """What the terminal holds as posted, over all batches: (batch, trace) -> amount, counted as
+    ``terminal.tools.books`` counts it for the scenario runner and the fault campaign."""
+    from terminal.tools.books import journal_posted
 
-    posted = {}
-    for txn, state in terminal.journal.states().items():
-        if state in POSTED:
-            view = terminal.view(txn)
-            posted[(view.order.batch, view.order.trace)] = view.order.amount_fen
-    return posted
+    return journal_posted(terminal.journal)[0]
 
 
 def digest_of(entries):

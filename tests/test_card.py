@@ -25,11 +25,13 @@ from station.seed import (
     demo_card_serial,
     demo_purchase_count,
 )
+from terminal.core.cash import Tender
 from terminal.core.lifecycle import State
-from terminal.protocol import messages as m
+from terminal.core.requests import CardInHand, Customer, Pay, PayFlow
 from terminal.protocol.cardgrant import CardGrant, GrantKind, card_key
+from terminal.shell.session import StationDeclined
 from tests.card_kit import READER
-from tests.terminal_kit import journal_view, ledger_view, make_terminal
+from tests.terminal_kit import card_order, journal_view, ledger_view, make_terminal
 
 CUSTOMER = "0100000005"
 METER = "000100000005"
@@ -177,16 +179,12 @@ def test_corrupt_and_foreign_cards_get_a_clear_error(card_slot):
 
 
 def card_terminal(tmp_path, station, wait_s=3.0):
-    t = make_terminal(tmp_path, station.port)
-    t.card = CardService(CardReader(READER), DEMO_CARD_ACCESS_KEY, wait_s=wait_s)
-    return t
+    card = CardService(CardReader(READER), DEMO_CARD_ACCESS_KEY, wait_s=wait_s)
+    return make_terminal(tmp_path, station.port, card=card)
 
 
 async def purchase(t, amount=10000):
-    data = await t.card.read()
-    info = await t.inquire(card_serial=data.info.serial)
-    assert info.approved, info.response
-    order = t.card_purchase_order(data, info, amount)
+    order = await card_order(t, await t.card.read(), amount)
     return order, await t.run(order)
 
 
@@ -227,9 +225,9 @@ def test_card_pulled_mid_write_is_resolved_when_it_comes_back(tear, station, car
         assert done.outcome is State.CARD_WRITING and done.message == "card_pulled_reinsert"
         assert not CardReader(READER).present()
         # Not back yet: the question stays open.
-        assert (await t.resolve_card(order.txn)).outcome is State.CARD_WRITING
+        assert (await t.executor.resolve_card(order.txn)).outcome is State.CARD_WRITING
         insert(card_slot, CardImage.load(image_path), image_path)
-        resolved = await t.resolve_card(order.txn)
+        resolved = await t.executor.resolve_card(order.txn)
         await t.drain_outbox()
         if tear == "after":
             assert resolved.outcome is State.APPROVED
@@ -270,11 +268,12 @@ def test_reissue_onto_a_blank_card_and_the_meter_binds_it(station, card_slot, tm
         t = card_terminal(tmp_path, station)
         await t.sign_on("100101", "123456")
         order = t.order(
-            m.Processing.CARD_REISSUE,
-            2000,
-            customer_no=CUSTOMER,
-            card_serial=new_serial.hex(),
-            cash_fen=2000,
+            Pay(
+                PayFlow.REISSUE,
+                Tender(2000, 2000),
+                Customer(CUSTOMER),
+                CardInHand(new_serial.hex()),
+            )
         )
         done = await t.run(order)
         assert done.outcome is State.APPROVED
@@ -282,8 +281,9 @@ def test_reissue_onto_a_blank_card_and_the_meter_binds_it(station, card_slot, tm
         assert data.info.type == p.CardType.REISSUE
         assert data.purchase_count == demo_purchase_count(CUSTOMER)
         assert "not_in_meter" in {f.code for f in diagnose(data)}
-        old = await t.inquire(card_serial=SERIAL)
-        assert old.response == "15"  # the old card no longer works
+        with pytest.raises(StationDeclined) as refused:
+            await t.session.inquire(card_serial=SERIAL)
+        assert refused.value.code == "15"  # the old card no longer works
         await t.link.close()
 
     asyncio.run(go())

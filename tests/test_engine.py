@@ -119,7 +119,7 @@ def test_settlement_balances_and_opens_the_next_batch(station, tmp_path):
             await t.run(await bill_order(t, customer))
         outcome = await t.settle()
         assert outcome.balanced and outcome.count == 3
-        assert outcome.next_batch == 2 and t.batch == 2
+        assert outcome.next_batch == 2 and t.session.batch == 2
         assert outcome.bytes_used < 300
         await t.link.close()
 

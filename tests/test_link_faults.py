@@ -17,7 +17,13 @@ from terminal.protocol import messages as m
 from terminal.protocol.framing import frame
 from terminal.protocol.records import Amount
 from tests.net_proxy import Plan, Proxy
-from tests.terminal_kit import bill_order, journal_view, ledger_view, make_terminal
+from tests.terminal_kit import (
+    bill_order,
+    journal_view,
+    ledger_view,
+    make_terminal,
+    prepay_order,
+)
 
 
 def framed(message) -> int:
@@ -62,7 +68,7 @@ async def settled_check(t, station):
         if (await t.drain_outbox()).remaining == 0:
             break
     assert t.journal.open_transactions() == []
-    assert t.pending() == []
+    assert t.delivery.pending() == []
     mine, theirs = journal_view(t), ledger_view(station.ledger.path)
     assert mine == theirs
     outcome = await t.settle()
@@ -77,7 +83,7 @@ def test_prepayment_cut_at_every_byte_in_both_directions(station, proxy, tmp_pat
         plans += [Plan(cut_down=n) for n in range(ANSWER + 1)]
         for plan in plans:
             proxy.arm(plan)
-            order = t.order(m.Processing.PREPAYMENT, 1000, customer_no="0100000123", cash_fen=1000)
+            order = prepay_order(t, 1000)
             done = await t.run(order)
             assert done.outcome is State.APPROVED, (plan, done)
         assert proxy.cuts == len(plans)  # every plan really cut the link
@@ -111,12 +117,12 @@ def test_duplicated_and_late_answers_are_not_taken_for_the_next_one(station, pro
         t = make_terminal(tmp_path, proxy.port, response_timeout=1)
         await t.sign_on("100101", "123456")
         proxy.arm(Plan(duplicate_down=True))
-        first = await t.run(t.order(m.Processing.PREPAYMENT, 1000, customer_no="0100000123"))
+        first = await t.run(prepay_order(t, 1000))
         proxy.arm(Plan())
-        second = await t.run(t.order(m.Processing.PREPAYMENT, 2000, customer_no="0100000123"))
+        second = await t.run(prepay_order(t, 2000))
         assert first.outcome is second.outcome is State.APPROVED
         proxy.arm(Plan(delay_down=1.5))  # beyond the response timeout: repeats, then late
-        late = await t.run(t.order(m.Processing.PREPAYMENT, 3000, customer_no="0100000123"))
+        late = await t.run(prepay_order(t, 3000))
         assert late.outcome in (State.APPROVED, State.REVERSAL_QUEUED)
         proxy.arm(Plan())
         await settled_check(t, station)

@@ -9,7 +9,8 @@ from terminal.core.lifecycle import State
 from terminal.core.orders import Order
 from terminal.protocol import messages as m
 from tests.net_proxy import Plan, Proxy
-from tests.terminal_kit import WANG, journal_view, ledger_view, make_terminal
+from tests.terminal_kit import WANG, journal_view, ledger_view, make_terminal, prepay_order
+from tests.wait_kit import until
 
 
 def test_items_are_owed_in_the_order_they_were_queued(tmp_path):
@@ -39,7 +40,6 @@ def test_items_are_owed_in_the_order_they_were_queued(tmp_path):
     assert first.delivered_before and first.message().mti == "0221"
     j.append(orders[0].txn, "delivering")
     assert outbox.pending(j)[1].message().mti == "0401"
-    assert "冲正待上送" in outbox.pending(j)[1].describe()
     j.close()
 
 
@@ -48,7 +48,7 @@ def test_a_refused_item_is_kept_and_blocks_the_ones_behind_it(station, tmp_path)
         t = make_terminal(tmp_path, station.port)
         await t.sign_on("100101", "123456")
         # A payment the station never saw, journalled as printed: its completion gets 25.
-        ghost = t.order(m.Processing.PREPAYMENT, 700, customer_no=WANG)
+        ghost = prepay_order(t, 700)
         for event, payload in (
             ("created", ghost.to_payload()),
             ("sent", {}),
@@ -57,15 +57,18 @@ def test_a_refused_item_is_kept_and_blocks_the_ones_behind_it(station, tmp_path)
             ("printed", {"ok": True}),
         ):
             t.journal.append(ghost.txn, event, payload)
-        real = await t.run(t.order(m.Processing.PREPAYMENT, 1000, customer_no=WANG))
+        real_order = prepay_order(t, 1000)
+        real = await t.run(real_order)
         assert real.outcome is State.APPROVED
         for _ in range(5):
             result = await t.drain_outbox()
             assert result.delivered == 0 and result.remaining == 2
-        assert "原交易不存在" in result.problem
-        status = t.outbox_status()
-        assert len(status) == 2 and "已尝试5次" in status[0]
-        assert [i.txn for i in t.pending()] == [ghost.txn, t.pending()[1].txn]
+        assert result.code == "25"  # 原交易不存在: the station never saw it
+        # The refused item stays first, with its five failures; the real one waits behind it.
+        assert [(i.txn, i.failures, i.code) for i in t.delivery.items()] == [
+            (ghost.txn, 5, "25"),
+            (real_order.txn, 0, ""),
+        ]
         await t.link.close()
 
     asyncio.run(go())
@@ -78,20 +81,17 @@ def test_given_up_payment_is_reversed_once_the_link_is_back(station, tmp_path):
             t = make_terminal(tmp_path, proxy.port, response_timeout=1, repeats=1)
             await t.sign_on("100101", "123456")
             proxy.arm(Plan(delay_down=3))  # answers come too late for every repeat
-            done = await t.run(t.order(m.Processing.PREPAYMENT, 1000, customer_no=WANG))
+            done = await t.run(prepay_order(t, 1000))
             assert done.outcome is State.REVERSAL_QUEUED
             assert done.message == "reversal_hand_back_cash"
             proxy.arm(Plan())
-            await asyncio.sleep(3.5)  # let the late answers drain away
+            await until(lambda: proxy.holding == 0, 10, "the late answers passed on")
             stop = asyncio.Event()
-            worker = asyncio.create_task(t.keep_delivering(stop, first_s=0.05, max_s=0.2))
-            for _ in range(100):
-                if not t.pending():
-                    break
-                await asyncio.sleep(0.05)
+            worker = asyncio.create_task(t.delivery.keep_delivering(stop, first_s=0.05, max_s=0.2))
+            await until(lambda: not t.delivery.pending(), 10, "the reversal delivered")
             stop.set()
             await worker
-            assert t.pending() == []
+            assert t.delivery.pending() == []
             assert journal_view(t) == ledger_view(station.ledger.path) == {}
             await t.link.close()
         finally:
@@ -104,10 +104,10 @@ def test_cancelled_payment_is_reversed_at_the_station(station, tmp_path):
     async def go():
         t = make_terminal(tmp_path, station.port)
         await t.sign_on("100101", "123456")
-        order = t.order(m.Processing.PREPAYMENT, 1000, customer_no=WANG)
+        order = prepay_order(t, 1000)
         await t.run(order)
         await t.drain_outbox()
-        done = await t.cancel(order.txn)
+        done = await t.executor.cancel(order.txn)
         assert done.outcome is State.REVERSAL_QUEUED
         await t.drain_outbox()
         assert t.journal.state(order.txn) is State.REVERSED

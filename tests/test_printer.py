@@ -19,8 +19,7 @@ from terminal.core.receipt import (
     settlement_lines,
     width,
 )
-from terminal.protocol import messages as m
-from tests.terminal_kit import WANG, bill_order, make_terminal
+from tests.terminal_kit import WANG, bill_order, make_terminal, prepay_order
 
 RECEIPT = Receipt(
     utility="县供电公司",
@@ -160,8 +159,8 @@ def test_decoder_turns_a_capture_into_text_and_a_picture(tmp_path):
 
 def test_paper_out_leaves_the_payment_done_and_offers_a_reprint(station, emulator, tmp_path):
     async def go():
-        t = make_terminal(tmp_path, station.port)
-        t.printer = EscPosPrinter("serial", emulator.path, status_timeout=0.5)
+        printer = EscPosPrinter("serial", emulator.path, status_timeout=0.5)
+        t = make_terminal(tmp_path, station.port, printer=printer)
         await t.sign_on("100101", "123456")
         emulator.paper_out()
         order = await bill_order(t, WANG)
@@ -171,10 +170,10 @@ def test_paper_out_leaves_the_payment_done_and_offers_a_reprint(station, emulato
         await t.drain_outbox()
         assert t.journal.state(order.txn) is State.COMPLETED  # the money side is unaffected
         emulator.paper_in()
-        ok, _ = t.reprint(order.txn)
+        ok, _ = await t.receipts.reprint(order.txn)
         assert ok
         assert "（重打）" in "\n".join(emulator.receipts()[-1])
-        t.printer.close()
+        printer.close()
         await t.link.close()
 
     asyncio.run(go())
@@ -182,15 +181,13 @@ def test_paper_out_leaves_the_payment_done_and_offers_a_reprint(station, emulato
 
 def test_prepayment_receipt_prints(station, emulator, tmp_path):
     async def go():
-        t = make_terminal(tmp_path, station.port)
-        t.printer = EscPosPrinter("serial", emulator.path, status_timeout=0.5)
+        printer = EscPosPrinter("serial", emulator.path, status_timeout=0.5)
+        t = make_terminal(tmp_path, station.port, printer=printer)
         await t.sign_on("100101", "123456")
-        done = await t.run(
-            t.order(m.Processing.PREPAYMENT, 5000, customer_no=WANG, cash_fen=5000, name="王秀英")
-        )
+        done = await t.run(prepay_order(t, 5000, name="王秀英"))
         assert done.outcome is State.APPROVED and done.message == ""
         assert "预存电费凭证" in "\n".join(emulator.receipts()[-1])
-        t.printer.close()
+        printer.close()
         await t.link.close()
 
     asyncio.run(go())

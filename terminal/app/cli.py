@@ -17,7 +17,7 @@ GROUPS: dict[str, str] = {
     "config": "check configuration files",
     "diag": "check the terminal's devices and link, and say plainly what is wrong",
     "journal": "verify, show and export the signed transaction journal",
-    "sim": "emulators of the outside world and the reference master station",
+    "sim": "emulators of the outside world: GPRS module, thermal printer, IC card",
 }
 
 # Commands: (group, name) or (name,) -> (module, help). Keep sorted by group.
@@ -51,12 +51,12 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ),
     ("run",): ("terminal.app.run", "run the terminal program on this device's keypad and display"),
     ("sim", "card"): ("sim.card.cli", "play a purchase-card image into the vpcd virtual reader"),
-    ("sim", "station"): ("station.cli", "run the reference master station (缴费主站)"),
     ("sim", "modem"): (
         "sim.modem.cli",
         "a GPRS module on a pseudo-terminal, bridged to a TCP target",
     ),
     ("sim", "printer"): ("sim.printer.cli", "a thermal printer on a pseudo-terminal"),
+    ("station",): ("station.cli", "run the master station (缴费主站) on a SQLite ledger"),
 }
 
 

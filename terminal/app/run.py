@@ -32,8 +32,16 @@ def run(args: argparse.Namespace) -> int:
     from terminal.protocol.keys import KeyMaterialError
 
     config = load_config(args.config)
+    display = args.display or config.display.kind
+    if display == "console" or args.keys == "keyboard":
+        from ui.console import terminal_problem
+
+        problem = terminal_problem()  # before the journal, the link or the modem is opened
+        if problem:
+            print(f"gridpos: {problem}", file=sys.stderr)
+            return 2
     try:
-        return asyncio.run(main(config, args.keys, args.display or config.display.kind))
+        return asyncio.run(main(config, args.keys, display))
     except (JournalError, KeyMaterialError) as exc:
         print(f"gridpos: {exc}", file=sys.stderr)
         return 2
@@ -102,13 +110,20 @@ def build_terminal(config):
 
 
 async def main(config, keys: str, display: str) -> int:
-    from ui.app import App, Services
+    import asyncio
+
+    from terminal.shell.desk import Desk
+    from ui.app import App
     from ui.machine import Limits
 
     terminal, starter = build_terminal(config)
     if starter is not None:
         starter()
-    services = Services(terminal, config.ui.locale)
+    printer = terminal.receipts.printer
+    background = set()  # held so the task is not collected before it ends
+    if printer is not None and hasattr(printer, "warm_up"):
+        # Opening a serial printer can take a while: not on the loop, not before the first screen.
+        background.add(asyncio.create_task(asyncio.to_thread(printer.warm_up)))
     draw, key_source, closer = _io(config, keys, display)
     limits = Limits(
         config.limits.max_payment_fen,
@@ -117,7 +132,7 @@ async def main(config, keys: str, display: str) -> int:
         config.limits.round_up_fen,
         login_attempts=config.ui.login_attempts,
     )
-    app = App(services, key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
+    app = App(Desk(terminal), key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
     try:
         await app.run()
     finally:

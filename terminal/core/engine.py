@@ -12,10 +12,12 @@ in the journal, so it is byte-identical after a restart too.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from terminal.core.lifecycle import State
+from terminal.core.lifecycle import State, next_state
 from terminal.core.orders import CARD_KINDS, Order
 from terminal.protocol import messages as m
 from terminal.protocol.cardgrant import CardGrant
@@ -30,12 +32,26 @@ class View:
     state: State
     sends: int = 0  # how many times the request went out
     approval: dict[str, Any] | None = None  # payload of the ``approved`` entry
+    approved_at: str | None = None  # UTC ISO time of the ``approved`` entry: the receipt's time
 
     @property
     def grant(self) -> CardGrant | None:
         if not self.approval or not self.approval.get("grant"):
             return None
         return CardGrant.from_bytes(bytes.fromhex(self.approval["grant"]))
+
+
+class JournalEntry(Protocol):
+    """What the engine reads of a journal entry (``offline_queue.journal.Entry`` has these)."""
+
+    @property
+    def event(self) -> str: ...
+
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+    @property
+    def time(self) -> str: ...
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -260,22 +276,32 @@ def recover(view: View) -> list[Command]:
     return []  # PRINTED, REVERSAL_QUEUED, OFFLINE: the outbox delivers; final states: nothing
 
 
-def view_from(entries: list[Any]) -> View | None:
-    """Fold one transaction's journal entries (``.event``, ``.payload``) into its view."""
-    from terminal.core.lifecycle import next_state
+ORDER_EVENTS = frozenset({"created", "offline", "adopted"})
 
-    order = None
-    state = State.NEW
-    sends = 0
-    approval = None
+
+def fold(view: View | None, entry: JournalEntry) -> View | None:
+    """The view after one more journal entry (None until an entry states the order).
+
+    The executor folds each entry it appends into the view it holds, so within a run the order
+    is never read back from the journal; after a restart ``view_from`` folds them all.
+    """
+    state = next_state(view.state if view else State.NEW, entry.event)
+    if view is None:
+        if entry.event not in ORDER_EVENTS:
+            return None
+        return View(Order.from_payload(entry.payload), state)
+    if entry.event == "sent":
+        return dataclasses.replace(view, state=state, sends=view.sends + 1)
+    if entry.event == "approved":
+        return dataclasses.replace(
+            view, state=state, approval=entry.payload, approved_at=entry.time
+        )
+    return dataclasses.replace(view, state=state)
+
+
+def view_from(entries: Iterable[JournalEntry]) -> View | None:
+    """Fold one transaction's journal entries into its view."""
+    view = None
     for entry in entries:
-        state = next_state(state, entry.event)
-        if entry.event in ("created", "offline", "adopted"):
-            order = Order.from_payload(entry.payload)
-        elif entry.event == "sent":
-            sends += 1
-        elif entry.event == "approved":
-            approval = entry.payload
-    if order is None:
-        return None
-    return View(order, state, sends, approval)
+        view = fold(view, entry)
+    return view

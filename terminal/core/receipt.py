@@ -12,8 +12,14 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
+from terminal.core.cash import Tender
 from terminal.core.money import yuan
+from terminal.protocol.messages import Processing
+
+if TYPE_CHECKING:
+    from terminal.core.engine import View
 
 LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 COLUMNS = {58: 32, 80: 48}
@@ -52,7 +58,7 @@ class Receipt:
 
     @property
     def change_fen(self) -> int:
-        return max(self.cash_fen - self.amount_fen, 0)
+        return Tender(self.amount_fen, self.cash_fen).change_fen
 
     @property
     def check_code(self) -> str:
@@ -81,19 +87,118 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+# Line breaking, as Chinese screens and receipts need it. Where a line may break, best first:
+# 3 at a space (dropped at the break), after full-width punctuation or before an opening
+# bracket; 2 around a run of Latin letters and digits, so before a number or after an amount;
+# 1 between two Chinese characters, which may split a word (找/零). The best kind of break that
+# still fills half the line is taken. A number with its unit (10.00元, 120度, 3kWh, 5 yuan) is
+# one unbreakable piece, as is a Latin word; only a piece wider than the whole line is cut. A
+# line never starts with closing punctuation nor ends with an opening bracket.
+_WIDE_UNITS = ("元", "度")  # glued to the number before them; kWh is Latin and glued anyway
+_SPACED_UNITS = (" yuan", " kWh")  # the English texts' units, after one space
+_NO_START = set("，。、：；！？）》」』,.:;!?)]%")
+_NO_END = set("（《「『([")
+_BREAK_AFTER = set("，。、：；！？）》」』")
+
+
+def _pieces(text: str) -> list[str]:
+    """Unbreakable pieces: a run of spaces, a Latin run (with the unit after a number), one CJK."""
+    pieces, i, n = [], 0, len(text)
+    while i < n:
+        j = i + 1
+        if text[i].isspace():
+            while j < n and text[j].isspace():
+                j += 1
+        elif width(text[i]) == 1:
+            while j < n and not text[j].isspace() and width(text[j]) == 1:
+                j += 1
+            if text[j - 1].isdigit():
+                if j < n and text[j] in _WIDE_UNITS:
+                    j += 1
+                else:
+                    for unit in _SPACED_UNITS:
+                        end = j + len(unit)
+                        if text.startswith(unit, j) and (end == n or not _latin(text[end])):
+                            j = end
+                            break
+        pieces.append(text[i:j])
+        i = j
+    return pieces
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _break_kind(before: str, after: str) -> int:
+    """How good a break between two pieces is: 0 not allowed, 1 weak, 2 good, 3 best."""
+    if after.isspace():
+        return 3  # the space itself is dropped at the break
+    if before.isspace() or after[0] in _NO_START or before[-1] in _NO_END:
+        return 0
+    if before[-1] in _BREAK_AFTER or after[0] in _NO_END:
+        return 3
+    if width(before[-1]) == 1 or width(after[0]) == 1 or before[-1] in _WIDE_UNITS:
+        return 2
+    return 1
+
+
 def fit(text: str, columns: int) -> list[str]:
-    """Break ``text`` into lines of at most ``columns`` printed columns."""
-    lines, current, used = [], "", 0
-    for ch in text:
-        w = width(ch)
-        if used + w > columns:
-            lines.append(current)
-            current, used = "", 0
-        current += ch
-        used += w
-    if current or not lines:
-        lines.append(current)
+    """Break ``text`` into lines of at most ``columns`` printed columns, at the best places.
+
+    Nothing is lost but the spaces a line breaks at; a text that fits is returned as it is.
+    """
+    if width(text) <= columns:
+        return [text]
+    pieces = _pieces(text)
+    lines: list[str] = []
+    start = 0
+    while start < len(pieces):
+        if lines:
+            while start < len(pieces) and pieces[start].isspace():
+                start += 1
+            if start == len(pieces):
+                break
+        breaks: dict[int, tuple[int, int, int]] = {}  # kind -> the last (end, next, width)
+        used, k = 0, start
+        while k < len(pieces):
+            if k > start and (kind := _break_kind(pieces[k - 1], pieces[k])):
+                breaks[kind] = (k, k + 1 if pieces[k].isspace() else k, used)
+            if used + width(pieces[k]) > columns:
+                break
+            used += width(pieces[k])
+            k += 1
+        if k == len(pieces):
+            lines.append("".join(pieces[start:]))
+            break
+        found = [breaks[kind] for kind in (3, 2, 1) if kind in breaks]
+        chosen = next((b for b in found if 2 * b[2] >= columns), None)
+        if chosen is None and found:
+            chosen = max(found, key=lambda b: b[2])
+        elif chosen is None and k == start:  # one piece wider than the line: cut it
+            head, rest = _cut(pieces[k], columns)
+            pieces[k : k + 1] = [head, rest] if rest else [head]
+            chosen = (k + 1, k + 1, 0)
+        elif chosen is None:  # no allowed break fits: break before the piece that overflows
+            chosen = (k, k, used)
+        end, following, _ = chosen
+        lines.append("".join(pieces[start:end]))
+        start = following
     return lines
+
+
+def _cut(piece: str, columns: int) -> tuple[str, str]:
+    """The longest head of ``piece`` that fits (at least one character), and the rest.
+
+    Only a piece wider than the line comes here, so a head of one character is the only way a
+    line can come out too wide: a character wider than the whole line.
+    """
+    used = 0
+    for i, ch in enumerate(piece):
+        used += width(ch)
+        if used > columns:
+            return piece[: max(i, 1)], piece[max(i, 1) :]
+    return piece, ""
 
 
 def pair(label: str, value: str, columns: int) -> list[str]:
@@ -188,3 +293,59 @@ def test_page_lines(paper_mm: int = 58) -> list[str]:
         "=" * columns,
         ("1234567890" * 5)[:columns],
     ]
+
+
+# --- a transaction's receipt ------------------------------------------------------------------
+
+TITLES = {
+    Processing.BILL_PAYMENT: "电费缴费凭证",
+    Processing.PREPAYMENT: "预存电费凭证",
+    Processing.CARD_PURCHASE: "购电凭证",
+    Processing.CARD_REISSUE: "补卡凭证",
+    Processing.CARD_OPEN: "开卡凭证",
+    Processing.OFFLINE_PAYMENT: "电费缴费凭证（离线）",
+}
+
+
+@dataclass(frozen=True)
+class ReceiptHeader:
+    """What a receipt says beyond the transaction: whose terminal, and the receipt code's key."""
+
+    utility: str
+    agent: str
+    mac_key: bytes = field(default=b"", repr=False)
+
+
+def receipt_for(
+    view: View, header: ReceiptHeader, printed_at: datetime, reprint: bool = False
+) -> Receipt:
+    """The receipt of one transaction: a function of its journal view and the station's answer.
+
+    The time printed is the approval's, so a reprint shows the same time as the first print;
+    ``printed_at`` is used only for a transaction the station never answered for.
+    """
+    order = view.order
+    approval = view.approval or {}
+    amounts = approval.get("amounts", {})
+    grant = view.grant
+    return Receipt(
+        utility=header.utility,
+        title=TITLES.get(order.processing, "缴费凭证"),
+        receipt_no=f"{order.batch:03d}{order.trace:06d}",
+        terminal_id=order.terminal_id,
+        agent=header.agent,
+        operator=order.operator,
+        customer_no=order.customer_no or "",
+        name=order.name,
+        address=order.address,
+        time=datetime.fromisoformat(view.approved_at) if view.approved_at else printed_at,
+        amount_fen=order.amount_fen,
+        cash_fen=order.cash_fen,
+        due_fen=order.due_fen,
+        credit_fen=amounts.get("CREDIT"),
+        months=tuple(ReceiptLine(*line) for line in order.bills),
+        station_ref=approval.get("station_ref"),
+        extra=(("购电次数", str(grant.count)),) if grant is not None else (),
+        reprint=reprint,
+        mac_key=header.mac_key,
+    )

@@ -17,7 +17,8 @@ from datetime import date, datetime
 from typing import Protocol
 
 from terminal.core.cash import Tender
-from terminal.protocol.records import Bill, MeterInfo, PaymentRecord
+from terminal.protocol.messages import InquiryResponse
+from terminal.protocol.records import Amount, Bill, MeterInfo, PaymentRecord
 
 
 class Explained(Protocol):
@@ -66,6 +67,22 @@ class CardPurpose(enum.Enum):
     DIAGNOSE = "diagnose"  # explain every field (电卡诊断)
     BLANK = "blank"  # a blank card to open or reissue onto
     PURCHASE = "purchase"  # a customer's card to buy electricity onto
+
+
+def customer_of(reply: InquiryResponse) -> Customer:
+    """The one conversion from the station's inquiry answer to the customer the menu keeps."""
+    amounts = reply.amounts or {}
+    return Customer(
+        customer_no=reply.customer_no or "",
+        name=reply.name or "",
+        address=reply.address or "",
+        due_fen=amounts.get(Amount.DUE, 0),
+        credit_fen=amounts.get(Amount.CREDIT, 0),
+        arrears_fen=amounts.get(Amount.ARREARS, 0),
+        bills=tuple(reply.bills or ()),
+        payments=tuple(reply.payments or ()),
+        meter=reply.meter,
+    )
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -297,10 +314,16 @@ class SettleBlocked:
 
 @dataclass(frozen=True)
 class PendingItem:
+    """Something owed to the station (an outbox item) or a transaction not yet resolved."""
+
     txn: str
-    what: str  # "completion", "reversal", "upload", or an open transaction's state
-    failures: int = 0
-    problem: str = ""
+    what: str  # "completion", "reversal", "upload", or an open transaction's state value
+    customer_no: str = ""
+    amount_fen: int = 0
+    trace: int = 0
+    failures: int = 0  # delivery attempts that failed so far
+    code: str = ""  # the last attempt was refused by the station with this response code
+    link: str = ""  # or it failed on the link, for this reason
 
 
 @dataclass(frozen=True)

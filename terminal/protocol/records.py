@@ -11,6 +11,7 @@ import enum
 import struct
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 
 class CodecError(ValueError):
@@ -251,7 +252,8 @@ def pack_list(items: tuple) -> bytes:
     return b"".join(item.pack() for item in items)
 
 
-def unpack_list(cls: type, data: bytes) -> tuple:
+def unpack_list(cls: Any, data: bytes) -> tuple:
+    """Records of ``cls`` (a record class with ``LAYOUT`` and ``unpack``) from one field."""
     size = cls.LAYOUT.size
     if len(data) % size:
         raise CodecError(f"{cls.__name__} list is not a whole number of {size}-byte records")

@@ -54,6 +54,11 @@ class StationLink:
         self.bytes_received = 0
         self.round_trips = 0
 
+    @property
+    def transport(self) -> Transport | None:
+        """The current connection's transport (for the status bar), None before the first."""
+        return self._transport
+
     async def close(self) -> None:
         if self._transport is not None:
             await self._transport.close()
@@ -119,7 +124,9 @@ class StationLink:
             log.info("dropping %s while waiting for %s", answer.mti, expected)
             return None
         # 0810 carries the next trace the station expects, 0510 the next batch: not echoes.
-        late = not isinstance(request, m.SignOnRequest) and answer.trace != request.trace
+        late = not isinstance(request, m.SignOnRequest) and getattr(
+            answer, "trace", None
+        ) != getattr(request, "trace", None)
         if not isinstance(request, (m.SignOnRequest, m.SettlementRequest, m.HeartbeatRequest)):
             late = late or getattr(answer, "batch", None) != getattr(request, "batch", None)
         if late:

@@ -84,8 +84,9 @@ def payment_figures(folder, rtt_ms: float, kbps: float) -> dict[str, object]:
     from sim.printer.emulator import PrinterEmulator
     from station.seed import demo_master_key
     from station.server import StationThread
+    from terminal.core.cash import Tender
+    from terminal.core.requests import Pay, PayFlow, customer_of
     from terminal.protocol import messages as m
-    from terminal.protocol.records import Amount
     from terminal.shell.link import StationLink
     from terminal.shell.terminal import Terminal
 
@@ -111,22 +112,14 @@ def payment_figures(folder, rtt_ms: float, kbps: float) -> dict[str, object]:
         rtts = []
         for _ in range(5):
             start = time.monotonic()
-            await t.request(m.HeartbeatRequest(terminal_id="T0000001", trace=journal.take_trace()))
+            heartbeat = m.HeartbeatRequest(terminal_id="T0000001", trace=journal.take_trace())
+            await t.session.request(heartbeat)
             rtts.append(time.monotonic() - start)
         link_rtt = sorted(rtts)[len(rtts) // 2]
         sent0, recv0, trips0 = link.bytes_sent, link.bytes_received, link.round_trips
-        info = await t.inquire(customer_no="0100000123")
-        due = info.amounts[Amount.DUE]
-        order = t.order(
-            m.Processing.BILL_PAYMENT,
-            due,
-            customer_no="0100000123",
-            cash_fen=due,
-            name=info.name or "",
-            address=info.address or "",
-            due_fen=due,
-            bills=[[b.month, b.kwh, b.due_fen] for b in info.bills or ()],
-        )
+        info = customer_of(await t.session.inquire(customer_no="0100000123"))
+        due = info.due_fen
+        order = t.order(Pay(PayFlow.BILL, Tender(due, due, due), info))
         printer_emu.first_print_at = None
         confirm = time.monotonic()
         await t.run(order)

@@ -42,9 +42,8 @@ def arm_power_cut(appends: int) -> None:
 
 async def serve(config) -> None:
     from terminal.app.run import build_terminal
-    from terminal.protocol import messages as m
-    from terminal.protocol.records import Amount
-    from terminal.shell.terminal import StationDeclined
+    from terminal.core.cash import Tender
+    from terminal.core.requests import CardInHand, Customer, Pay, PayFlow, customer_of
 
     terminal, starter = build_terminal(config)
     if starter is not None:
@@ -61,7 +60,7 @@ async def serve(config) -> None:
             # Asked to, or about to serve a customer while not signed on (a power cut while
             # the station was down, or the station dropped the session keys): the operator
             # signs on, as the UI asks.
-            if op == "sign_on" or (op in ("pay", "card") and terminal.mac_key is None):
+            if op == "sign_on" or (op in ("pay", "card") and not terminal.session.signed_on):
                 await terminal.sign_on("100101", "123456")
             if op == "die_after":
                 arm_power_cut(request["appends"])
@@ -69,41 +68,27 @@ async def serve(config) -> None:
                 kind = request["kind"]
                 customer = request["customer"]
                 if kind == "bill":
-                    info = await terminal.inquire(customer_no=customer)
-                    if not info.approved:
-                        raise StationDeclined(info.response)
-                    due = info.amounts.get(Amount.DUE, 0)
-                    amount = due + request.get("extra", 0)
-                    order = terminal.order(
-                        m.Processing.BILL_PAYMENT,
-                        amount,
-                        customer_no=customer,
-                        cash_fen=amount,
-                        due_fen=due,
-                        name=info.name or "",
-                        bills=[[b.month, b.kwh, b.due_fen] for b in info.bills or ()],
-                    )
+                    info = customer_of(await terminal.session.inquire(customer_no=customer))
+                    amount = info.due_fen + request.get("extra", 0)
+                    pay = Pay(PayFlow.BILL, Tender(amount, amount, info.due_fen), info)
                 else:
-                    order = terminal.order(
-                        m.Processing.PREPAYMENT,
-                        request["amount"],
-                        customer_no=customer,
-                        cash_fen=request["amount"],
-                    )
+                    fen = request["amount"]
+                    pay = Pay(PayFlow.PREPAY, Tender(fen, fen), Customer(customer))
+                order = terminal.order(pay)
                 done = await terminal.run(order)
                 answer.update(outcome=done.outcome.value, code=done.code, message=done.message)
             elif op == "card":
                 data = await terminal.card.read()
-                info = await terminal.inquire(card_serial=data.info.serial)
-                if not info.approved:
-                    raise StationDeclined(info.response)
-                order = terminal.card_purchase_order(data, info, request["amount"])
+                info = customer_of(await terminal.session.inquire(card_serial=data.info.serial))
+                card = CardInHand(data.info.serial.hex(), data.purchase_count)
+                fen = request["amount"]
+                order = terminal.order(Pay(PayFlow.CARD, Tender(fen, fen), info, card))
                 done = await terminal.run(order)
                 answer.update(outcome=done.outcome.value, code=done.code, message=done.message)
             elif op == "resolve_card":
                 for txn in terminal.journal.open_transactions():
                     if terminal.journal.state(txn).value == "card_writing":
-                        done = await terminal.resolve_card(txn)
+                        done = await terminal.executor.resolve_card(txn)
                         answer.setdefault("resolved", []).append(done.outcome.value)
             elif op == "recover":
                 done = await terminal.recover()

@@ -1,0 +1,73 @@
+"""Finding what differs between the terminal's batch and the station's, by halving digests.
+
+A balanced batch costs one exchange whatever its size: count, total and an 8-byte digest. On a
+mismatch the terminal compares digests of halves of the trace range, recursively, and asks for
+a listing only of ranges small enough to list — so the bytes on the air grow with the number
+of differences (times the depth of the halving), not with the size of the batch.
+
+The search is pure: the shell (``terminal.shell.settlement``) hands in the two questions it may
+ask the station, as coroutines, and carries out the exchanges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from terminal.protocol.digest import summarize
+from terminal.protocol.records import ListingEntry, Summary, TxnKind
+
+LISTING_MAX = 28  # entries that fit in one 0330 listing
+
+
+@dataclass(frozen=True)
+class Difference:
+    trace: int
+    mine: tuple[TxnKind, int] | None
+    station: ListingEntry | None
+
+    def describe(self) -> str:
+        if self.mine is None and self.station is not None:
+            return f"流水{self.trace:06d} 主站有终端无 {self.station.amount_fen / 100:.2f}元"
+        if self.station is None and self.mine is not None:
+            return f"流水{self.trace:06d} 终端有主站无 {self.mine[1] / 100:.2f}元"
+        assert self.mine is not None and self.station is not None
+        return (
+            f"流水{self.trace:06d} 金额不符 终端{self.mine[1] / 100:.2f}元"
+            f" 主站{self.station.amount_fen / 100:.2f}元"
+        )
+
+
+Entries = dict[int, tuple[TxnKind, int]]
+AskDigest = Callable[[int, int], Awaitable[tuple[Summary, int]]]
+AskListing = Callable[[int, int], Awaitable[tuple[ListingEntry, ...]]]
+
+
+async def find_differences(
+    local: Entries,
+    first: int,
+    last: int,
+    station: tuple[Summary, int],
+    ask_digest: AskDigest,
+    ask_listing: AskListing,
+) -> list[Difference]:
+    """Halve [first, last] until the differing ranges can be listed; compare the listings."""
+    mine = {t: v for t, v in local.items() if first <= t <= last}
+    summary, total = summarize((t, k, a) for t, (k, a) in mine.items())
+    if (summary, total) == station:
+        return []
+    if max(station[0].count, len(mine)) <= LISTING_MAX or first >= last:
+        listing = {entry.trace: entry for entry in await ask_listing(first, last)}
+        differences = []
+        for trace in sorted(set(mine) | set(listing)):
+            have, theirs = mine.get(trace), listing.get(trace)
+            if have is None or theirs is None or have != (theirs.kind, theirs.amount_fen):
+                differences.append(Difference(trace, have, theirs))
+        return differences
+    middle = (first + last) // 2
+    left = await ask_digest(first, middle)
+    right = await ask_digest(middle + 1, last)
+    return [
+        *await find_differences(local, first, middle, left, ask_digest, ask_listing),
+        *await find_differences(local, middle + 1, last, right, ask_digest, ask_listing),
+    ]

@@ -1,0 +1,82 @@
+"""Receipts and slips onto paper, off the event loop, and what the printer last said about paper.
+
+A thermal printer over a serial line can take seconds (a status query that times out, paper
+running out mid-receipt). The driver's calls block, so they run in a worker thread: the link,
+the keypad and the screen go on meanwhile. The journal stays on the event loop's thread — the
+SQLite connection belongs to it — so reprints are journalled here, around the thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from offline_queue.journal import Journal
+from terminal.core.engine import View, view_from
+from terminal.core.lifecycle import State
+from terminal.core.receipt import (
+    ReceiptHeader,
+    SettlementSlip,
+    receipt_for,
+    receipt_lines,
+    settlement_lines,
+    test_page_lines,
+)
+from terminal.shell.session import Session
+
+# Reasons a print failed that mean "no paper" (the status bar shows it until a print succeeds).
+NO_PAPER = frozenset({"printer_no_paper", "printer_paper_ran_out"})
+
+
+class ReceiptPrinter(Protocol):
+    def print_lines(self, lines: list[str], cut: bool = True) -> Any: ...
+
+
+class Receipts:
+    def __init__(
+        self,
+        journal: Journal,
+        session: Session,
+        printer: ReceiptPrinter | None,
+        utility: str = "县供电公司",
+        paper_mm: int = 58,
+    ) -> None:
+        self.journal = journal
+        self.session = session
+        self.printer = printer
+        self.utility = utility
+        self.paper_mm = paper_mm
+        self.paper: bool | None = True  # as the last print found it; None: unknown
+
+    def header(self) -> ReceiptHeader:
+        return ReceiptHeader(self.utility, self.session.agent_name, self.session.master_key)
+
+    async def print_lines(self, lines: list[str]) -> tuple[bool, str]:
+        """Print in a worker thread; (ok, reason) with reason a text key when not ok."""
+        if self.printer is None:
+            return False, "no_printer"
+        result = await asyncio.to_thread(self.printer.print_lines, lines)
+        ok, reason = bool(result.ok), str(getattr(result, "reason", "") or "")
+        self.paper = ok or reason not in NO_PAPER
+        return ok, reason
+
+    async def print_receipt(self, view: View, reprint: bool = False) -> tuple[bool, str]:
+        receipt = receipt_for(view, self.header(), datetime.now(UTC), reprint)
+        return await self.print_lines(receipt_lines(receipt, self.paper_mm))
+
+    async def reprint(self, txn: str) -> tuple[bool, str]:
+        """Print a receipt again, marked 重打; journalled like the first."""
+        view = view_from(self.journal.entries(txn))
+        if view is None or view.state not in (State.PRINTED, State.COMPLETED):
+            return False, "nothing_to_reprint"
+        self.journal.append(txn, "printing", {"reprint": True})
+        ok, reason = await self.print_receipt(view, reprint=True)
+        self.journal.append(txn, "printed", {"ok": ok, "reason": reason, "reprint": True})
+        return ok, reason
+
+    async def print_slip(self, slip: SettlementSlip) -> tuple[bool, str]:
+        return await self.print_lines(settlement_lines(slip, self.paper_mm))
+
+    async def test_page(self) -> tuple[bool, str]:
+        return await self.print_lines(test_page_lines(self.paper_mm))

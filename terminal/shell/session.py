@@ -1,0 +1,146 @@
+"""Sign-on and the working key: who is signed on, in which batch, and every exchange under the key.
+
+Every message after sign-on goes through ``Session.exchange``, so the rule "the station dropped
+the working key (A0, A3, 77): sign on again before anything else" is applied in this one place,
+whether the message was an inquiry, a payment, an outbox item or a settlement step.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from drivers.transport import LinkError
+from offline_queue.journal import Journal
+from terminal.core.lifecycle import SYSTEM
+from terminal.core.orders import OrderIds
+from terminal.protocol import keys as keylib
+from terminal.protocol import messages as m
+from terminal.protocol.responses import KEY_DROPPED
+from terminal.shell.link import StationLink
+
+log = logging.getLogger("gridpos.terminal")
+
+
+class NotSignedOn(Exception):
+    """Money cannot move before a successful sign-on."""
+
+
+class StationDeclined(Exception):
+    """The station answered with a refusal (or the terminal refuses for a reason of its own)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Session:
+    def __init__(
+        self, journal: Journal, link: StationLink, terminal_id: str, master_key: bytes
+    ) -> None:
+        self.journal = journal
+        self.link = link
+        self.terminal_id = terminal_id
+        self.master_key = master_key
+        self.mac_key: bytes | None = None
+        self.batch = journal.counter("batch", 0)
+        self.agent_name = ""
+        self.operator = ""
+
+    @property
+    def signed_on(self) -> bool:
+        return self.mac_key is not None
+
+    async def sign_on(self, account: str, password: str) -> m.SignOnResponse:
+        """Sign on; the station's trace counter lifts ours, so a trace never repeats."""
+        trace = self.journal.take_trace()
+        block = keylib.password_block(self.master_key, password, trace)
+        request = m.SignOnRequest(
+            terminal_id=self.terminal_id, trace=trace, account=account, password=block
+        )
+        reply = await self.link.exchange(request, self.master_key)
+        if not reply.approved:
+            raise StationDeclined(reply.response)
+        assert isinstance(reply, m.SignOnResponse) and reply.keys is not None
+        self.mac_key = keylib.unwrap_key(self.master_key, reply.keys)
+        self.batch = reply.batch or 1
+        self.agent_name = reply.name or ""
+        self.operator = account
+        next_trace = max(self.journal.counter("next_trace", 1), reply.trace)
+        self.journal.set_counter("next_trace", next_trace)
+        self.journal.set_counter("batch", self.batch)
+        self.journal.append(
+            SYSTEM,
+            "signed_on",
+            {
+                "operator": account,
+                "batch": self.batch,
+                "next_trace": next_trace,
+                "station_time": reply.time.isoformat() if reply.time else None,
+            },
+        )
+        return reply
+
+    def lock(self) -> None:
+        """Forget the working key: nothing more moves until the next sign-on."""
+        self.mac_key = None
+
+    def key(self) -> bytes:
+        if self.mac_key is None:
+            raise NotSignedOn("sign on first")
+        return self.mac_key
+
+    def ids(self) -> OrderIds:
+        """Terminal, open batch, a fresh persisted trace and the operator, for a new order."""
+        self.key()
+        return OrderIds(self.terminal_id, self.batch, self.journal.take_trace(), self.operator)
+
+    def set_batch(self, batch: int) -> None:
+        self.batch = batch
+        self.journal.set_counter("batch", batch)
+
+    async def exchange(self, message: m.Message) -> m.Response:
+        """One exchange under the working key; a key-dropped answer forgets the key."""
+        reply = await self.link.exchange(message, self.key())
+        if reply.response in KEY_DROPPED:
+            log.info("station answered %s: sign on again", reply.response)
+            self.lock()
+        return reply
+
+    async def request(self, message: m.Message) -> m.Response:
+        """A non-financial exchange (inquiry, detail, settlement, heartbeat).
+
+        These are safe to repeat (same key, stored answer), so a connection that turns out to
+        be dead — GPRS operators drop idle connections silently — is retried once, fresh.
+        """
+        try:
+            return await self.exchange(message)
+        except LinkError as exc:
+            log.info("%s failed (%s); once more on a new connection", message.mti, exc)
+            return await self.exchange(message)
+
+    async def inquire(
+        self,
+        processing: m.Processing = m.Processing.CUSTOMER,
+        *,
+        customer_no: str | None = None,
+        card_serial: bytes | None = None,
+        reading: int | None = None,
+        days: tuple[int, int] | None = None,
+    ) -> m.InquiryResponse:
+        """An inquiry; a refusal is raised as ``StationDeclined``."""
+        self.key()
+        request = m.InquiryRequest(
+            processing=processing,
+            terminal_id=self.terminal_id,
+            batch=self.batch,
+            trace=self.journal.take_trace(),
+            customer_no=customer_no,
+            card_serial=card_serial,
+            reading=reading,
+            range=days,
+        )
+        reply = await self.request(request)
+        if not reply.approved:
+            raise StationDeclined(reply.response)
+        assert isinstance(reply, m.InquiryResponse)
+        return reply
