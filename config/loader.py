@@ -34,6 +34,8 @@ def _rule(
 
 @dataclass(frozen=True)
 class TerminalConfig:
+    """[terminal]: this terminal's identity and the utility named on receipts."""
+
     id: str = _rule(pattern=r"[A-Za-z0-9]{8}")
     agent_id: str = _rule(pattern=r"[A-Za-z0-9]{1,15}")
     operator: str = _rule(pattern=r"[0-9]{2}")
@@ -42,6 +44,8 @@ class TerminalConfig:
 
 @dataclass(frozen=True)
 class StationConfig:
+    """[station]: where the master station is and how to reach it (modem or socket)."""
+
     host: str = _rule(pattern=r"\S+")
     port: int = _rule(low=1, high=65535)
     transport: str = _rule(choices=("modem", "socket"))
@@ -49,6 +53,8 @@ class StationConfig:
 
 @dataclass(frozen=True)
 class ModemConfig:
+    """[modem]: the GPRS module's port, dialect and APN."""
+
     port: str = _rule(pattern=r"\S+")
     baudrate: int = _rule(choices=(9600, 19200, 38400, 57600, 115200, 230400, 460800))
     dialect: str = _rule(choices=("sim800", "m26"))
@@ -59,6 +65,8 @@ class ModemConfig:
 
 @dataclass(frozen=True)
 class PrinterConfig:
+    """[printer]: how the thermal printer is connected and its paper width."""
+
     connection: str = _rule(choices=("serial", "usb", "file"))
     device: str = _rule(pattern=r"\S+")
     baudrate: int = _rule(choices=(9600, 19200, 38400, 57600, 115200))
@@ -67,11 +75,15 @@ class PrinterConfig:
 
 @dataclass(frozen=True)
 class CardConfig:
+    """[card]: which PC/SC reader to use."""
+
     reader: str = _rule(pattern=r".{0,80}")
 
 
 @dataclass(frozen=True)
 class KeypadConfig:
+    """[keypad]: the evdev device, its key map and repeat timing."""
+
     device: str = _rule(pattern=r"\S*")
     grab: bool = _rule()
     repeat_delay_s: float = _rule(low=0.1, high=5)
@@ -81,6 +93,8 @@ class KeypadConfig:
 
 @dataclass(frozen=True)
 class DisplayConfig:
+    """[display]: where screens go and their size and font."""
+
     kind: str = _rule(choices=("console", "framebuffer", "png", "text"))
     framebuffer: str = _rule(pattern=r"\S+")
     width: int = _rule(low=64, high=4096)
@@ -91,6 +105,8 @@ class DisplayConfig:
 
 @dataclass(frozen=True)
 class UiConfig:
+    """[ui]: language, idle timeout and login attempts."""
+
     locale: str = _rule(choices=("zh_CN", "en"))
     idle_timeout_s: int = _rule(low=10, high=3600)
     login_attempts: int = _rule(low=1, high=20)
@@ -98,18 +114,24 @@ class UiConfig:
 
 @dataclass(frozen=True)
 class JournalConfig:
+    """[journal]: the signed journal's database and key files."""
+
     path: str = _rule(pattern=r"\S+")
     key_file: str = _rule(pattern=r"\S+")
 
 
 @dataclass(frozen=True)
 class KeysConfig:
+    """[keys]: where the terminal master key and the card access key are kept."""
+
     master_key_file: str = _rule(pattern=r"\S+")
     card_access_key_file: str = _rule(pattern=r"\S+")
 
 
 @dataclass(frozen=True)
 class TimeoutsConfig:
+    """[timeouts]: how long to wait for the link and the station, and how often to repeat."""
+
     link_up_s: int = _rule(low=5, high=600)
     connect_s: int = _rule(low=1, high=300)
     response_s: int = _rule(low=1, high=300)
@@ -121,6 +143,8 @@ class TimeoutsConfig:
 
 @dataclass(frozen=True)
 class LimitsConfig:
+    """[limits]: the amounts the menu accepts before the station is asked."""
+
     max_payment_fen: int = _rule(low=1, high=100_000_000)
     min_purchase_fen: int = _rule(low=1, high=100_000_000)
     max_purchase_fen: int = _rule(low=1, high=100_000_000)
@@ -129,6 +153,8 @@ class LimitsConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """The whole configuration: the defaults with the site file over them."""
+
     terminal: TerminalConfig
     station: StationConfig
     modem: ModemConfig

@@ -23,6 +23,8 @@ class DeviceKind(enum.Enum):
 
 @dataclass(frozen=True)
 class DeviceEvent:
+    """A device udev reported added or removed."""
+
     action: str  # add, remove, change
     kind: DeviceKind
     devnode: str

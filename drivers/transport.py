@@ -22,6 +22,8 @@ class LinkState(enum.Enum):
 
 @dataclass(frozen=True)
 class LinkEvent:
+    """A change of the link's state, with the reason in plain words."""
+
     state: LinkState
     reason: str
 

@@ -42,6 +42,8 @@ class JournalError(Exception):
 
 @dataclass(frozen=True)
 class Entry:
+    """One signed journal entry as stored."""
+
     seq: int
     txn: str
     event: str

@@ -26,6 +26,8 @@ DONE_EVENT = {"reversal": "reversed", "completion": "completed", "upload": "comp
 
 @dataclass(frozen=True)
 class Item:
+    """One message owed to the station: which transaction, what kind, in what order."""
+
     txn: str
     kind: str  # reversal, completion, upload
     queued_seq: int  # journal sequence of the entry that queued it: the delivery order

@@ -19,6 +19,7 @@ from terminal.core import requests as rq
 from terminal.core.lifecycle import State
 from terminal.shell.desk import Desk
 from tests.terminal_kit import make_terminal
+from tests.wait_kit import until
 from ui.app import App
 from ui.machine import Limits, Screen
 from ui.render import as_text
@@ -59,14 +60,11 @@ def press(queue: asyncio.Queue[Key | None], *keys: str) -> None:
             queue.put_nowait(Key(ch) if ch.isdigit() else Key[ch])
 
 
-async def until_state(terminal, state: State) -> str:
-    """The transaction that reaches ``state``; the journal is read on this loop's thread."""
-    async with asyncio.timeout(DEADLINE_S):
-        while True:
-            for txn, now in terminal.journal.states().items():
-                if now is state:
-                    return txn
-            await asyncio.sleep(0.02)
+async def until_state(terminal, state: State) -> None:
+    """Some transaction reaches ``state``; the journal is read on this loop's thread."""
+    await until(
+        lambda: state in terminal.journal.states().values(), DEADLINE_S, f"a txn in {state}"
+    )
 
 
 def release_later(fifo, after_s: float) -> threading.Event:

@@ -97,6 +97,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Press:
+    """A key was pressed."""
+
     key: Key
 
 

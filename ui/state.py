@@ -150,6 +150,8 @@ ENTRY_LABELS = {
 
 @dataclass(frozen=True)
 class Screen:
+    """What the display shows: title, lines, the entry being typed and the hint."""
+
     title: str
     lines: tuple[str, ...] = ()
     entry: str | None = None  # "label: value_" when the operator is typing
@@ -159,6 +161,8 @@ class Screen:
 
 @dataclass(frozen=True)
 class Show:
+    """Draw this screen."""
+
     screen: Screen
 
 
@@ -181,6 +185,8 @@ Command = Show | Do | Answer
 
 @dataclass
 class Limits:
+    """The amounts and attempts the menu allows before the station is asked."""
+
     max_payment_fen: int = 500000
     min_purchase_fen: int = 1000
     max_purchase_fen: int = 200000

@@ -16,6 +16,8 @@ from terminal.core.money import yuan
 
 @dataclass(frozen=True)
 class Finding:
+    """One thing the card says, with its meaning in both languages."""
+
     code: str
     zh: str
     en: str

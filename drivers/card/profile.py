@@ -135,6 +135,8 @@ def split_response(rapdu: bytes) -> tuple[bytes, int]:
 
 @dataclass(frozen=True)
 class CardInfo:
+    """The card's identity file: type, serial, utility and meter binding."""
+
     type: CardType
     serial: bytes
     version: int = 1
@@ -157,6 +159,8 @@ class CardInfo:
 
 @dataclass(frozen=True)
 class CustomerFile:
+    """The customer file on the card: who it belongs to."""
+
     customer_no: str
     meter_no: str
 

@@ -89,6 +89,8 @@ def key_map(remap: str = "") -> dict[int, Key]:
 
 @dataclass(frozen=True)
 class KeyPress:
+    """One key the keypad reported, with whether it is a repeat of a held key."""
+
     key: Key
     repeat: bool = False
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Line:
+    """A complete line from the module."""
+
     text: str
 
 
@@ -29,6 +31,8 @@ class Prompt:
 
 @dataclass(frozen=True)
 class Data:
+    """Received payload bytes, read by the length the module announced."""
+
     link: int
     payload: bytes
 

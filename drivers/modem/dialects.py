@@ -17,6 +17,8 @@ IP_LINE = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
 
 @dataclass(frozen=True)
 class Command:
+    """One AT command with the finals that end it and how long it may take."""
+
     text: str
     finals: tuple[str, ...] = (OK,)  # a line starting with one of these ends it, successfully
     errors: tuple[str, ...] = ERRORS  # … or unsuccessfully
@@ -28,6 +30,8 @@ class Command:
 
 @dataclass(frozen=True)
 class Dialect:
+    """The AT commands and replies of one module family (SIM800, M26)."""
+
     name: str
     chunk: int = 1460
     urcs: dict[str, str] = field(default_factory=dict)  # line prefix -> link event kind

@@ -40,6 +40,8 @@ class ModemTimeout(ModemError, LinkTimeout):
 
 @dataclass
 class Reply:
+    """What the module answered to one command: its lines and the final."""
+
     final: str
     lines: list[str]
 
@@ -52,6 +54,8 @@ class Reply:
 
 @dataclass
 class ModemInfo:
+    """What diag modem reports: SIM, network, signal, cell and IP."""
+
     sim: str = ""
     registered: bool = False
     csq: int = 99

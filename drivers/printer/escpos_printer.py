@@ -42,6 +42,8 @@ class Paper(enum.Enum):
 
 @dataclass(frozen=True)
 class PrintResult:
+    """Whether a print went out, and why not (a text key)."""
+
     ok: bool
     reason: str = ""  # plain words when not ok
 

@@ -28,6 +28,8 @@ from terminal.protocol.records import Amount
 
 @dataclass(frozen=True)
 class View:
+    """One transaction as its journal entries tell it: the order, its state and the approval."""
+
     order: Order
     state: State
     sends: int = 0  # how many times the request went out
@@ -117,26 +119,36 @@ Command = Append | Send | WriteCard | CheckCard | Print | AskOperator | Finished
 
 @dataclass(frozen=True)
 class Answered:
+    """The station answered the request."""
+
     response: m.Response
 
 
 @dataclass(frozen=True)
 class NoAnswer:
+    """No answer: a timeout or a broken link (the outcome is unknown)."""
+
     reason: str
 
 
 @dataclass(frozen=True)
 class OperatorChoice:
+    """The operator's answer to "wait again?" after every repeat failed."""
+
     wait_again: bool
 
 
 @dataclass(frozen=True)
 class CardDone:
+    """The card write (or check) ended: written, not written, or the card was pulled."""
+
     written: bool | None  # None: the card was pulled, the outcome is not known yet
 
 
 @dataclass(frozen=True)
 class Printed:
+    """The receipt printed, or why not."""
+
     ok: bool
     reason: str = ""
 

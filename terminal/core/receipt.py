@@ -36,6 +36,8 @@ class ReceiptLine:
 
 @dataclass(frozen=True)
 class Receipt:
+    """A receipt's content: what the customer takes home, always in Chinese."""
+
     utility: str
     title: str  # 电费缴费凭证, 购电凭证, …
     receipt_no: str  # terminal/batch/trace
@@ -70,6 +72,8 @@ class Receipt:
 
 @dataclass(frozen=True)
 class SettlementSlip:
+    """The slip printed when a batch is settled (扎帐), with any differences."""
+
     utility: str
     terminal_id: str
     agent: str

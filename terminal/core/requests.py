@@ -64,6 +64,8 @@ class PayFlow(enum.Enum):
 
 
 class CardPurpose(enum.Enum):
+    """What the card in the reader is read for."""
+
     DIAGNOSE = "diagnose"  # explain every field (电卡诊断)
     BLANK = "blank"  # a blank card to open or reissue onto
     PURCHASE = "purchase"  # a customer's card to buy electricity onto
@@ -90,6 +92,8 @@ def customer_of(reply: InquiryResponse) -> Customer:
 
 @dataclass(frozen=True)
 class SignOn:
+    """Sign on with the operator's account and password (sent as a PIN block)."""
+
     account: str
     password: str
 
@@ -101,6 +105,8 @@ class Lock:
 
 @dataclass(frozen=True)
 class FindCustomer:
+    """Ask the station about a customer: what is due, or the history."""
+
     customer_no: str
     history: bool = False  # 12 months of bills and recent payments instead of what is due
 
@@ -115,6 +121,8 @@ class BillReading:
 
 @dataclass(frozen=True)
 class ReadCard:
+    """Read the card in the reader, for the purpose given."""
+
     purpose: CardPurpose
 
 
@@ -137,42 +145,44 @@ class ResumeCardWrite:
 
 @dataclass(frozen=True)
 class AgentStats:
-    pass
+    """The agent's available limit and today's collection."""
 
 
 @dataclass(frozen=True)
 class Reconcile:
+    """Count and total of a date range (对账)."""
+
     days: tuple[int, int] | None = None  # (yymmdd, yymmdd); None: today
 
 
 @dataclass(frozen=True)
 class Settle:
-    pass
+    """Close the batch (扎帐): deliver what is owed, then settle with the station."""
 
 
 @dataclass(frozen=True)
 class ShowPending:
-    pass
+    """What is still owed to the station, and what is not yet resolved."""
 
 
 @dataclass(frozen=True)
 class CheckNetwork:
-    pass
+    """A heartbeat to the station, timed."""
 
 
 @dataclass(frozen=True)
 class CheckPrinter:
-    pass
+    """Ask the printer for paper and print a test page."""
 
 
 @dataclass(frozen=True)
 class CheckJournal:
-    pass
+    """Verify the signed journal's chain."""
 
 
 @dataclass(frozen=True)
 class Reprint:
-    pass
+    """Print the last receipt again, marked 重打."""
 
 
 Request = (
@@ -219,17 +229,23 @@ class Done:
 
 @dataclass(frozen=True)
 class SignedOn:
+    """Signed on: whose terminal, and the open batch."""
+
     agent: str
     batch: int
 
 
 @dataclass(frozen=True)
 class CustomerFound:
+    """The station described the customer."""
+
     customer: Customer
 
 
 @dataclass(frozen=True)
 class MeterBilled:
+    """The reading was billed: this month's kWh and amount, and the customer as now due."""
+
     customer: Customer
     kwh: int
     billed_fen: int
@@ -237,16 +253,22 @@ class MeterBilled:
 
 @dataclass(frozen=True)
 class CardDiagnosed:
+    """What each field of the card says, in findings the menu puts into words."""
+
     findings: tuple[Explained, ...]
 
 
 @dataclass(frozen=True)
 class BlankCard:
+    """A blank card is in the reader, ready to be opened or reissued onto."""
+
     card: CardInHand
 
 
 @dataclass(frozen=True)
 class CardOwner:
+    """A customer's purchase card is in the reader: whose, and its purchase count."""
+
     customer: Customer
     card: CardInHand
 
@@ -260,6 +282,8 @@ class CardRefused:
 
 
 class PayOutcome(enum.Enum):
+    """How a payment ended for the operator."""
+
     APPROVED = "approved"
     CARD_PULLED = "card_pulled"  # put the same card back: the write is resolved from it
     HAND_BACK_CASH = "hand_back_cash"  # reversal queued: give the cash back
@@ -267,6 +291,8 @@ class PayOutcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Paid:
+    """A confirmed payment ran: approved (and whether the receipt printed), or what to do."""
+
     outcome: PayOutcome
     txn: str
     printed: bool = False
@@ -276,6 +302,8 @@ class Paid:
 
 @dataclass(frozen=True)
 class PostedToday:
+    """One payment this terminal posted today, for the statistics screen."""
+
     time: datetime  # local time of the approval
     customer_no: str
     amount_fen: int
@@ -283,6 +311,8 @@ class PostedToday:
 
 @dataclass(frozen=True)
 class AgentFigures:
+    """The station's figures for the agent, with this terminal's payments of today."""
+
     limit_fen: int
     count: int
     total_fen: int
@@ -291,6 +321,8 @@ class AgentFigures:
 
 @dataclass(frozen=True)
 class ReconcileFigures:
+    """The station's count and total for the date range."""
+
     first: date
     last: date
     count: int
@@ -299,6 +331,8 @@ class ReconcileFigures:
 
 @dataclass(frozen=True)
 class Settled:
+    """The settlement's outcome: the batch closed, or what still differs."""
+
     balanced: bool
     batch: int
     next_batch: int | None
@@ -328,11 +362,15 @@ class PendingItem:
 
 @dataclass(frozen=True)
 class Pending:
+    """Everything still owed or unresolved, oldest first."""
+
     items: tuple[PendingItem, ...]
 
 
 @dataclass(frozen=True)
 class NetworkChecked:
+    """Whether the station answered the heartbeat, and how fast."""
+
     ok: bool
     round_trip_ms: int = 0
     code: str = ""  # the station's refusal
@@ -341,12 +379,16 @@ class NetworkChecked:
 
 @dataclass(frozen=True)
 class PrinterChecked:
+    """Whether the test page printed."""
+
     ok: bool
     reason: str = ""  # a text key
 
 
 @dataclass(frozen=True)
 class JournalChecked:
+    """Whether the journal's chain is intact, over how many entries."""
+
     ok: bool
     entries: int = 0
     reason: str = ""
@@ -354,6 +396,8 @@ class JournalChecked:
 
 @dataclass(frozen=True)
 class Reprinted:
+    """Whether the receipt printed again."""
+
     ok: bool
     reason: str = ""  # a text key; "nothing_to_reprint" when there is no receipt
 

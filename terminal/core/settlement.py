@@ -22,6 +22,8 @@ LISTING_MAX = 28  # entries that fit in one 0330 listing
 
 @dataclass(frozen=True)
 class Difference:
+    """One trace on which terminal and station disagree."""
+
     trace: int
     mine: tuple[TxnKind, int] | None
     station: ListingEntry | None

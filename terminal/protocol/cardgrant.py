@@ -50,6 +50,8 @@ def card_key(card_master_key: bytes, serial: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class CardGrant:
+    """The station's authorisation to write a purchase onto one card (MACed with the card key)."""
+
     kind: GrantKind
     serial: bytes
     customer_no: str

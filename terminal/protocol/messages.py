@@ -112,6 +112,8 @@ class Message:
 
 @dataclass(frozen=True)
 class Response(Message):
+    """What every answer carries: the response code."""
+
     response: str = "00"
 
     @property
@@ -147,6 +149,8 @@ class SignOnResponse(Response):
 
 @dataclass(frozen=True)
 class InquiryRequest(Message):
+    """0100: ask about a customer, the agent or a date range."""
+
     MTI: ClassVar[str] = "0100"
     processing: Processing = Processing.CUSTOMER
     terminal_id: str = ""
@@ -160,6 +164,8 @@ class InquiryRequest(Message):
 
 @dataclass(frozen=True)
 class InquiryResponse(Response):
+    """0110: the customer, the agent's figures or the range's totals."""
+
     MTI: ClassVar[str] = "0110"
     processing: Processing = Processing.CUSTOMER
     batch: int = 0
@@ -190,6 +196,8 @@ class FinancialRequest(Message):
 
 @dataclass(frozen=True)
 class FinancialResponse(Response):
+    """0210: approved or declined, with the station's reference and any grant."""
+
     MTI: ClassVar[str] = "0210"
     processing: Processing = Processing.BILL_PAYMENT
     batch: int = 0
@@ -217,6 +225,8 @@ class AdviceRequest(Message):
 
 @dataclass(frozen=True)
 class AdviceResponse(Response):
+    """0230: the advice was taken."""
+
     MTI: ClassVar[str] = "0230"
     processing: Processing = Processing.BILL_PAYMENT
     batch: int = 0
@@ -241,6 +251,8 @@ class ReversalRequest(Message):
 
 @dataclass(frozen=True)
 class ReversalResponse(Response):
+    """0410: the reversal was taken."""
+
     MTI: ClassVar[str] = "0410"
     processing: Processing = Processing.BILL_PAYMENT
     batch: int = 0
@@ -286,6 +298,8 @@ class DetailRequest(Message):
 
 @dataclass(frozen=True)
 class DetailResponse(Response):
+    """0330: a trace range's digest, or its listing."""
+
     MTI: ClassVar[str] = "0330"
     processing: Processing = Processing.DETAIL_DIGEST
     batch: int = 0
@@ -298,6 +312,8 @@ class DetailResponse(Response):
 
 @dataclass(frozen=True)
 class HeartbeatRequest(Message):
+    """0820: the terminal is alive, with its signal, paper and outbox."""
+
     MTI: ClassVar[str] = "0820"
     terminal_id: str = ""
     trace: int = 0
@@ -308,6 +324,8 @@ class HeartbeatRequest(Message):
 
 @dataclass(frozen=True)
 class HeartbeatResponse(Response):
+    """0830: the station's answer, with any command for the terminal."""
+
     MTI: ClassVar[str] = "0830"
     trace: int = 0
     time: datetime | None = None

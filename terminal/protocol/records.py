@@ -123,6 +123,8 @@ class MeterKind(enum.IntEnum):
 
 @dataclass(frozen=True)
 class MeterInfo:
+    """The meter a card feeds: its kind, number and purchase count."""
+
     kind: MeterKind
     meter_no: str
     purchase_count: int

@@ -49,6 +49,8 @@ KEY_DROPPED = frozenset({Code.MAC_ERROR, Code.NOT_SIGNED_ON, Code.BATCH_MISMATCH
 
 @dataclass(frozen=True)
 class ResponseCode:
+    """One response code: its meaning for the protocol, and what the screen says."""
+
     code: Code
     meaning: str  # for the protocol document and the log
     zh: str  # for the screen (default language)

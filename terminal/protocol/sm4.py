@@ -2,13 +2,11 @@
 
 Thin on purpose: ``cryptography`` does the cipher work; this module fixes the conventions
 (8-byte truncated CMAC, 4-byte key check value) in one place so terminal, station and card
-emulator cannot drift apart.
+emulator cannot drift apart. ``cryptography`` is imported at the first use, not at start-up:
+on the terminal's slow core it costs about 8 ms that the first screen does not need.
 """
 
 from __future__ import annotations
-
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.cmac import CMAC
 
 BLOCK = 16
 MAC_SIZE = 8
@@ -17,12 +15,16 @@ KCV_SIZE = 4
 
 def encrypt_ecb(key: bytes, data: bytes) -> bytes:
     """Encrypt whole blocks; used for key delivery and key diversification, never for bulk data."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     _check_blocks(data)
     enc = Cipher(algorithms.SM4(key), modes.ECB()).encryptor()
     return enc.update(data) + enc.finalize()
 
 
 def decrypt_ecb(key: bytes, data: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     _check_blocks(data)
     dec = Cipher(algorithms.SM4(key), modes.ECB()).decryptor()
     return dec.update(data) + dec.finalize()
@@ -30,6 +32,9 @@ def decrypt_ecb(key: bytes, data: bytes) -> bytes:
 
 def cmac(key: bytes, data: bytes, size: int = MAC_SIZE) -> bytes:
     """SM4-CMAC truncated to ``size`` bytes (the leftmost, as NIST SP 800-38B allows)."""
+    from cryptography.hazmat.primitives.ciphers import algorithms
+    from cryptography.hazmat.primitives.cmac import CMAC
+
     mac = CMAC(algorithms.SM4(key))
     mac.update(data)
     return mac.finalize()[:size]

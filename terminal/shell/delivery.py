@@ -19,6 +19,8 @@ from terminal.shell.session import Session
 
 @dataclass
 class DrainResult:
+    """One delivery round: how many went, how many wait, and why the first is stuck."""
+
     delivered: int = 0
     remaining: int = 0
     code: str = ""  # the first remaining item was refused with this response code

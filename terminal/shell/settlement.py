@@ -31,6 +31,8 @@ ROUNDS = 3  # settle, resolve, settle again: at most this often before printing 
 
 @dataclass
 class SettlementOutcome:
+    """How a settlement ended: balanced and closed, or what differs."""
+
     balanced: bool
     batch: int
     count: int

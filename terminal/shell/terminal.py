@@ -13,6 +13,8 @@ every user of the shell makes (the desk, the fault worker, the benchmark, the te
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from offline_queue.journal import Journal
 from terminal.core import engine as e
 from terminal.core.orders import Order, build
@@ -23,7 +25,9 @@ from terminal.shell.executor import CardWriter, Executor
 from terminal.shell.link import StationLink
 from terminal.shell.printing import ReceiptPrinter, Receipts
 from terminal.shell.session import Session
-from terminal.shell.settlement import Settlement, SettlementOutcome
+
+if TYPE_CHECKING:
+    from terminal.shell.settlement import Settlement, SettlementOutcome
 
 
 class Terminal:
@@ -48,9 +52,18 @@ class Terminal:
         self.receipts = Receipts(journal, self.session, printer, utility, paper_mm)
         self.executor = Executor(journal, self.session, self.receipts, card, repeats)
         self.delivery = Delivery(journal, self.session)
-        self.settlement = Settlement(
-            journal, self.session, self.executor, self.delivery, self.receipts
-        )
+        self._settlement: Settlement | None = None
+
+    @property
+    def settlement(self) -> Settlement:
+        """Built at the first settlement: the first screen does not wait for its imports."""
+        if self._settlement is None:
+            from terminal.shell.settlement import Settlement
+
+            self._settlement = Settlement(
+                self.journal, self.session, self.executor, self.delivery, self.receipts
+            )
+        return self._settlement
 
     async def sign_on(self, account: str, password: str) -> m.SignOnResponse:
         return await self.session.sign_on(account, password)
