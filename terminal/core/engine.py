@@ -109,6 +109,7 @@ class Finished:
     outcome: State
     code: str = ""
     message: str = ""
+    print_reason: str = ""  # with "receipt_not_printed": why (a text key, e.g. no paper)
 
 
 Command = Append | Send | WriteCard | CheckCard | Print | AskOperator | Finished
@@ -198,7 +199,12 @@ def step(view: View, event: Event, repeats: int = 2) -> list[Command]:
     if isinstance(event, Printed) and state is State.PRINTING:
         return [
             Append("printed", {"ok": event.ok, "reason": event.reason}),
-            Finished(State.APPROVED, "00", "" if event.ok else "receipt_not_printed"),
+            Finished(
+                State.APPROVED,
+                "00",
+                "" if event.ok else "receipt_not_printed",
+                "" if event.ok else event.reason or "no_printer",
+            ),
         ]
     raise ValueError(f"{type(event).__name__} does not apply in state {state.value}")
 

@@ -19,6 +19,7 @@ from typing import Protocol
 from terminal.core.cash import Tender
 from terminal.protocol.messages import InquiryResponse
 from terminal.protocol.records import Amount, Bill, MeterInfo, PaymentRecord
+from terminal.protocol.responses import KEY_DROPPED
 
 
 class Explained(Protocol):
@@ -217,8 +218,6 @@ class Failed:
 
     @property
     def needs_sign_on(self) -> bool:
-        from terminal.protocol.responses import KEY_DROPPED
-
         return self.code in KEY_DROPPED
 
 

@@ -178,10 +178,10 @@ class Desk:
 
     def _paid(self, txn: str, finished: Finished) -> rq.Reply:
         if finished.outcome is State.APPROVED:
-            printed = self.terminal.journal.last(txn, "printed")
-            ok = bool(printed and printed.payload.get("ok"))
-            reason = printed.payload.get("reason", "") if printed else "no_printer"
-            return rq.Paid(rq.PayOutcome.APPROVED, txn, printed=ok, print_reason=reason)
+            printed = finished.message != "receipt_not_printed"
+            return rq.Paid(
+                rq.PayOutcome.APPROVED, txn, printed=printed, print_reason=finished.print_reason
+            )
         if finished.outcome is State.CARD_WRITING:
             return rq.Paid(rq.PayOutcome.CARD_PULLED, txn)
         if finished.outcome is State.REVERSAL_QUEUED:
