@@ -30,7 +30,7 @@ from typing import Any
 
 from station import postings, reports, session, settlement
 from station.answers import RESPONSE_OF, Context, Declined, reply
-from station.ledger import Ledger, LedgerError, Row
+from station.ledger import Ledger, Row
 from terminal.protocol import messages as m
 from terminal.protocol.records import CodecError
 from terminal.protocol.responses import Code
@@ -46,6 +46,23 @@ ALLOWED_WHEN_LOCKED = (
     m.HeartbeatRequest,
 )
 
+P = m.Processing
+# The processing codes (field 3) each request may carry; any other is answered 12 (R3). A
+# reversal repeats its original's code, so it takes the online financial codes only.
+PROCESSING_FOR: dict[type[m.Message], frozenset[int]] = {
+    m.SignOnRequest: frozenset({P.SIGN_ON}),
+    m.InquiryRequest: frozenset(
+        {P.CUSTOMER, P.CUSTOMER_HISTORY, P.AGENT_STATS, P.METER_BILLING, P.RECONCILE}
+    ),
+    m.FinancialRequest: m.FINANCIAL - {P.OFFLINE_PAYMENT},
+    m.AdviceRequest: m.FINANCIAL,
+    m.ReversalRequest: m.FINANCIAL - {P.OFFLINE_PAYMENT},
+    m.SettlementRequest: frozenset({P.SETTLEMENT}),
+    m.DetailRequest: frozenset({P.DETAIL_DIGEST, P.DETAIL_LISTING}),
+    m.HeartbeatRequest: frozenset({P.HEARTBEAT}),
+}
+TRACE_FIRST, TRACE_LAST = 1, 999999  # field 11's range (R2); 0 is never a trace
+
 Handler = Callable[[Context, Any, Row], m.Response]
 Keyed = Callable[[Context, Any, Row, postings.Posting], m.Response]
 
@@ -55,6 +72,10 @@ def fingerprint(request: m.Message) -> str:
     if hasattr(request, "repeat"):
         request = dataclasses.replace(request, repeat=False)
     return hashlib.sha256(m.encode(request, None)).hexdigest()
+
+
+def _invalid(ctx: Context, request: Any, terminal: Row, _: postings.Posting) -> m.Response:
+    raise Declined(Code.INVALID)
 
 
 def _inquiry(
@@ -76,7 +97,12 @@ class Station:
         self.context = Context(ledger, clock, new_key)
 
     def handle(self, data: bytes) -> bytes | None:
-        """The answer to one message, or None when the connection must be closed."""
+        """The answer to one message, or None when the connection must be closed.
+
+        Only a stream out of step (a message that does not decode, or a response) closes the
+        connection; every request that decodes gets an answer, 96 when the station itself failed,
+        since a terminal that gets no answer repeats the request until it does.
+        """
         try:
             request = m.decode(data)
         except CodecError as exc:
@@ -85,31 +111,45 @@ class Station:
         if isinstance(request, m.Response) or type(request) not in RESPONSE_OF:
             log.warning("%s is not a request, closing connection", type(request).__name__)
             return None
-        terminal = self.ledger.terminal(request.terminal_id)
-        if terminal is None:
-            log.warning("unknown terminal %r", request.terminal_id)
-            return m.encode(reply(request, Code.UNKNOWN_TERMINAL), None)
-        if isinstance(request, m.SignOnRequest):
-            key = bytes.fromhex(terminal["master_key"])
-        elif terminal["mac_key"] is None:
-            return m.encode(reply(request, Code.NOT_SIGNED_ON), None)
-        else:
-            key = bytes.fromhex(terminal["mac_key"])
-        if not m.check_mac(data, key):
-            log.warning("%s: bad MAC on %s", request.terminal_id, request.mti)
-            return m.encode(reply(request, Code.MAC_ERROR), None)
+        key: bytes | None = None
         try:
+            terminal = self.ledger.terminal(request.terminal_id)
+            if terminal is None:
+                log.warning("unknown terminal %r", request.terminal_id)
+                return m.encode(reply(request, Code.UNKNOWN_TERMINAL), None)
+            if isinstance(request, m.SignOnRequest):
+                key = bytes.fromhex(terminal["master_key"])
+            elif terminal["mac_key"] is None:
+                return m.encode(reply(request, Code.NOT_SIGNED_ON), None)
+            else:
+                key = bytes.fromhex(terminal["mac_key"])
+            if not m.check_mac(data, key):
+                log.warning("%s: bad MAC on %s", request.terminal_id, request.mti)
+                return m.encode(reply(request, Code.MAC_ERROR), None)
             with self.ledger.atomic():
-                self.ledger.saw_trace(request.terminal_id, request.trace)
-                if terminal["locked"] and not isinstance(request, ALLOWED_WHEN_LOCKED):
-                    response = reply(request, Code.TERMINAL_LOCKED)
-                else:
-                    response = self._dispatch(request, terminal)
-        except (LedgerError, CodecError, ValueError, KeyError) as exc:
+                response = self._checked(request, terminal)
+                answer = m.encode(response, key)  # inside: an answer that cannot go posts nothing
+        except Exception as exc:  # the last line: any failure answers 96 (R5)
             log.exception("station error on %s %s: %s", request.mti, request.key, exc)
             response = reply(request, Code.SYSTEM_ERROR)
+            answer = m.encode(response, key)
         log.info("%s %s -> %s", request.mti, request.key or request.terminal_id, response.response)
-        return m.encode(response, key)
+        return answer
+
+    def _checked(self, request: m.Message, terminal: Row) -> m.Response:
+        """The rules every request meets before its handler: trace range, lock, processing."""
+        trace = getattr(request, "trace", 0)
+        if not TRACE_FIRST <= trace <= TRACE_LAST:
+            log.warning("%s: trace %s outside %s-%s", request.mti, trace, TRACE_FIRST, TRACE_LAST)
+            return reply(request, Code.INVALID)
+        self.ledger.saw_trace(request.terminal_id, trace)
+        if terminal["locked"] and not isinstance(request, ALLOWED_WHEN_LOCKED):
+            return reply(request, Code.TERMINAL_LOCKED)
+        if getattr(request, "processing", None) not in PROCESSING_FOR[type(request)]:
+            if isinstance(request, (m.InquiryRequest, m.FinancialRequest)):
+                return self._keyed(request, terminal, _invalid)  # stored like any decline
+            return reply(request, Code.INVALID)
+        return self._dispatch(request, terminal)
 
     def _dispatch(self, request: m.Message, terminal: Row) -> m.Response:
         if isinstance(request, m.InquiryRequest):
@@ -157,10 +197,14 @@ class Station:
             posting = postings.Posting()
         financial = not isinstance(request, m.InquiryRequest)
         when = (offline and request.time) or self.context.now()
+        kind = m.KIND_OF.get(request.processing) if financial else None
+        if kind is not None:
+            # What a reversal must name again, field for field (R31).
+            posting.effects["request"] = postings.identity(request)
         self.ledger.add_request(
             request.key,
             ("posted" if response.approved else "declined") if financial else "answered",
-            int(m.KIND_OF[request.processing]) if financial else None,
+            None if kind is None else int(kind),
             posting.customer_no or request.customer_no,
             (request.amount_fen or 0) if financial else 0,
             fingerprint=print_,

@@ -188,8 +188,40 @@ def completion(ctx: Context, request: m.AdviceRequest, terminal: Row) -> m.Respo
     return reply(request, Code.APPROVED)
 
 
+def identity(request: m.FinancialRequest | m.AdviceRequest | m.ReversalRequest) -> dict:
+    """The fields a reversal repeats from its original (R31): stored with the original so that
+    a reversal naming another customer, card, code or amount cannot undo it."""
+    serial = getattr(request, "card_serial", None)
+    return {
+        "processing": int(request.processing),
+        "amount": request.amount_fen or 0,
+        "customer_no": request.customer_no,
+        "card_serial": serial.hex() if serial else None,
+    }
+
+
+def _names_its_original(row: Row, request: m.ReversalRequest) -> bool:
+    original = json.loads(row["effects"] or "{}").get("request")
+    if original is None:  # stored before originals were recorded: code and amount only
+        return row["kind"] == m.KIND_OF[request.processing] and (
+            row["amount_fen"] == request.amount_fen
+        )
+    return bool(original == identity(request))
+
+
+def _in_closed_batch(ctx: Context, request: m.ReversalRequest, terminal: Row) -> bool:
+    return request.batch != terminal["batch"] and (
+        ctx.ledger.settlement(request.terminal_id, request.batch) is not None
+    )
+
+
 def reversal(ctx: Context, request: m.ReversalRequest, terminal: Row) -> m.Response:
-    """0400/0401: undo what the original posted; acknowledged even if it never arrived."""
+    """0400/0401: undo what the original posted; acknowledged even if it never arrived.
+
+    A posted original of a batch already settled is not undone (78, R33): both sides agreed
+    that batch's count, total and digest and the cash was handed over on them, so changing it
+    afterwards would make the closed batch disagree with the terminal's and the agent's books.
+    """
     db = ctx.ledger
     row = db.request(request.key)
     if row is None:
@@ -198,22 +230,23 @@ def reversal(ctx: Context, request: m.ReversalRequest, terminal: Row) -> m.Respo
         db.add_request(
             request.key,
             "void",
-            int(m.KIND_OF.get(request.processing, TxnKind.BILL_PAYMENT)),
+            int(m.KIND_OF[request.processing]),
             None,
             request.amount_fen,
+            effects=json.dumps({"request": identity(request)}),
             reversal=m.encode(response, None),
             time=ctx.now().isoformat(),
         )
         return response
     if row["state"] in ("reversed", "void"):
         return m.decode(row["reversal_response"])
-    if row["kind"] is None:
-        return reply(request, Code.INVALID)  # an inquiry has nothing to reverse
+    if row["kind"] is None or not _names_its_original(row, request):
+        return reply(request, Code.INVALID)  # an inquiry, or another transaction's fields
     if row["state"] == "posted":
-        if row["amount_fen"] != request.amount_fen:
-            return reply(request, Code.INVALID)
         if row["kind"] == TxnKind.CARD_PURCHASE and row["confirmed"]:
             return reply(request, Code.INVALID)  # written to the card and read back: final
+        if _in_closed_batch(ctx, request, terminal):
+            return reply(request, Code.BATCH_CLOSED)
         _undo(ctx, json.loads(row["effects"] or "{}"))
     response = reply(request, Code.APPROVED)
     db.mark_reversed(request.key, m.encode(response, None))

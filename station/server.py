@@ -74,6 +74,8 @@ class StationServer:
             log.info("%s: connection ended: %r", peer, exc)
         except asyncio.CancelledError:
             log.info("%s: closed: the station is stopping", peer)
+        except Exception:  # the envelope answers 96 itself; this is a bug in the server: say so
+            log.exception("%s: unexpected error, closing connection", peer)
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError, asyncio.CancelledError):

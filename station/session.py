@@ -25,8 +25,18 @@ def password_hash(salt: str, password: str) -> str:
     return hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
 
 
+# The protocol versions (field 24) this station serves; a terminal asking for a later one is
+# answered with the latest here, and decides itself whether it can work with it (R10).
+SERVED_VERSIONS = range(m.PROTOCOL_LEGACY, m.PROTOCOL_VERSION + 1)
+
+
 def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response:
     db = ctx.ledger
+    asked = m.PROTOCOL_LEGACY if request.protocol is None else request.protocol
+    if asked < SERVED_VERSIONS.start:
+        return reply(request, Code.INVALID)  # a version this station no longer serves
+    # Field 24 goes back only to a terminal that sent it: an old terminal's decoder refuses it.
+    speaks = None if request.protocol is None else min(asked, SERVED_VERSIONS.stop - 1)
     operator = db.operator(request.account)
     if operator is None:
         return reply(request, Code.UNKNOWN_OPERATOR)
@@ -58,6 +68,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
             Amount.OFFLINE_LIMIT: agent["offline_limit_fen"],
         },
         name=agent["name"],
+        protocol=speaks,
     )
 
 

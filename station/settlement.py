@@ -3,7 +3,7 @@ and digest agree with what the station posted; on a mismatch, let the terminal n
 trace range (digest) and list the entries (listing) until the difference is found.
 
 A closed batch's answer is stored, so a repeated 0500 gets the same answer and closes nothing
-twice.
+twice; a different claim about a closed batch is refused with 78, since nothing can change it.
 """
 
 from __future__ import annotations
@@ -25,14 +25,21 @@ def _summary(rows: Iterable[Row]) -> tuple[Summary, int]:
 
 
 def settle(ctx: Context, request: m.SettlementRequest, terminal: Row) -> m.Response:
+    """0500: close the open batch when both sides agree (R40-R42).
+
+    A closed batch is answered from its own figures, not from its stored answer alone: the same
+    claim gets the closing answer again (a repeat after a lost 0510, R41), any other claim 78,
+    because a closed batch can no longer be reconciled into balance by this terminal.
+    """
     db = ctx.ledger
-    stored = db.settlement(request.terminal_id, request.batch)
-    if stored is not None:
-        return m.decode(stored)
-    if request.batch != terminal["batch"]:
-        return reply(request, Code.BATCH_MISMATCH)
     summary, total = _summary(db.posted(request.terminal_id, request.batch))
-    if summary != request.summary or total != request.amount_fen:
+    agrees = summary == request.summary and total == request.amount_fen
+    if request.batch != terminal["batch"]:
+        stored = db.settlement(request.terminal_id, request.batch)
+        if stored is None:
+            return reply(request, Code.BATCH_MISMATCH)  # never opened, or not open yet
+        return m.decode(stored) if agrees else reply(request, Code.BATCH_CLOSED)
+    if not agrees:
         return reply(request, Code.OUT_OF_BALANCE, amount_fen=total, summary=summary)
     next_batch = terminal["batch"] % 999 + 1
     response = reply(request, Code.APPROVED, batch=next_batch, amount_fen=total, summary=summary)

@@ -57,12 +57,19 @@ class StationClient:
         assert answer is not None, "station closed the connection"
         return messages.decode(answer)
 
-    def sign_on(self, account: str = "100101", password: str = PASSWORD) -> Message:
+    def sign_on(
+        self, account: str = "100101", password: str = PASSWORD, protocol: int | None = None
+    ) -> Message:
+        """Sign on; ``protocol`` is field 24 (None: an old terminal that sends no version)."""
         trace = self.next_trace()
         block = keys.password_block(self.master, password, trace)
         reply = self.request(
             SignOnRequest(
-                terminal_id=self.terminal_id, trace=trace, account=account, password=block
+                terminal_id=self.terminal_id,
+                trace=trace,
+                account=account,
+                password=block,
+                protocol=protocol,
             ),
             self.master,
         )

@@ -611,3 +611,195 @@ def test_all_sql_is_in_the_ledger_and_no_module_is_over_450_lines():
         )
     assert found.pop("ledger") > 0  # the scan does see SQL where it is
     assert {name: n for name, n in found.items() if n} == {}
+
+
+# --- issue 15: the station under the contract -----------------------------------------------
+
+
+def settle_request(client, entries, batch=None):
+    summary, total = summarize(entries)
+    return m.SettlementRequest(
+        terminal_id=client.terminal_id,
+        batch=client.batch if batch is None else batch,
+        trace=client.next_trace(),
+        amount_fen=total,
+        summary=summary,
+    )
+
+
+def reversal_of(client, trace, amount, **fields):
+    values = {"customer_no": WANG, **fields}
+    return m.ReversalRequest(
+        terminal_id=client.terminal_id,
+        batch=fields.pop("batch", client.batch),
+        trace=trace,
+        amount_fen=amount,
+        **{k: v for k, v in values.items() if k != "batch"},
+    )
+
+
+def test_closed_batch_settlement_is_answered_from_its_own_figures(station, client):
+    request = pay(client, 5000)
+    assert client.request(request).approved
+    entries = [(request.trace, TxnKind.BILL_PAYMENT, 5000)]
+    closed = client.request(settle_request(client, entries))
+    assert closed.approved and closed.batch == 2
+    # The same figures again (a new trace: not a byte-for-byte repeat) get the closing answer.
+    again = client.request(settle_request(client, entries, batch=1))
+    assert again.approved and again.batch == 2 and again.summary == closed.summary
+    # Another claim about the closed batch is not "balanced": declined, the batch stays closed.
+    other = [*entries, (request.trace + 1, TxnKind.BILL_PAYMENT, 7000)]
+    assert client.request(settle_request(client, other, batch=1)).response == "78"
+
+
+def test_reversal_after_settlement_is_declined_and_the_batch_keeps_its_totals(station, client):
+    request = pay(client, 5000)
+    assert client.request(request).approved
+    entries = [(request.trace, TxnKind.BILL_PAYMENT, 5000)]
+    assert client.request(settle_request(client, entries)).approved
+    limit = agent_available(station)
+    client.batch = 2
+    late = reversal_of(client, request.trace, 5000, batch=1)
+    assert client.request(late).response == "78"
+    assert agent_available(station) == limit
+    assert posted_rows(station) == 1
+    assert client.request(settle_request(client, entries, batch=1)).approved
+
+
+def test_a_0200_with_a_non_financial_processing_code_is_invalid(station, client):
+    reply = client.request(pay(client, 5000, processing=m.Processing.CUSTOMER))
+    assert reply.response == "12"
+    assert posted_rows(station) == 0
+
+
+def test_an_unknown_processing_code_in_a_0100_is_invalid_and_keeps_the_connection(client):
+    request = m.InquiryRequest(
+        processing=123456,  # type: ignore[arg-type]  # a code no station knows
+        terminal_id=client.terminal_id,
+        batch=client.batch,
+        trace=client.next_trace(),
+        customer_no=WANG,
+    )
+    reply = client.request(request)
+    assert reply.response == "12" and reply.processing == 123456
+    assert due_of(client).approved  # the connection is still served
+
+
+@pytest.mark.parametrize("kind", ["inquiry", "payment"])
+def test_trace_zero_is_outside_the_range_and_refused(station, client, kind):
+    if kind == "payment":
+        request = pay(client, 5000, trace=0)
+    else:
+        request = m.InquiryRequest(
+            terminal_id=client.terminal_id, batch=client.batch, trace=0, customer_no=WANG
+        )
+    assert client.request(request).response == "12"
+    assert posted_rows(station) == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"customer_no": "0100000124"},
+        {"customer_no": None},
+        {"processing": m.Processing.PREPAYMENT},
+        {"card_serial": bytes.fromhex("5a00000100000123")},
+    ],
+)
+def test_a_reversal_must_name_every_field_of_its_original(station, client, change):
+    trace = client.next_trace()
+    assert client.request(pay(client, 5000, trace=trace)).approved
+    limit = agent_available(station)
+    assert client.request(reversal_of(client, trace, 5000, **change)).response == "12"
+    assert agent_available(station) == limit
+    assert posted_rows(station) == 1
+    assert client.request(reversal_of(client, trace, 5000)).approved
+    assert agent_available(station) == limit + 5000
+
+
+def test_a_card_purchase_reversal_must_name_its_card(station, client):
+    from station.seed import demo_card_serial, demo_purchase_count
+
+    serial = demo_card_serial(CARD_CUSTOMER)
+    meter = station.ledger.one(
+        "SELECT meter_no FROM customers WHERE customer_no = ?", CARD_CUSTOMER
+    )[0]
+    trace = client.next_trace()
+    purchase = m.FinancialRequest(
+        processing=m.Processing.CARD_PURCHASE,
+        terminal_id=client.terminal_id,
+        batch=client.batch,
+        trace=trace,
+        amount_fen=10000,
+        customer_no=CARD_CUSTOMER,
+        card_serial=serial,
+        meter=MeterInfo(MeterKind.CARD_PREPAID, meter, demo_purchase_count(CARD_CUSTOMER)),
+    )
+    assert client.request(purchase).approved
+    fields = {"processing": m.Processing.CARD_PURCHASE, "customer_no": CARD_CUSTOMER}
+    wrong = reversal_of(client, trace, 10000, card_serial=bytes(8), **fields)
+    assert client.request(wrong).response == "12"
+    assert client.request(reversal_of(client, trace, 10000, card_serial=serial, **fields)).approved
+
+
+def test_an_unexpected_error_in_a_handler_is_answered_96_and_logged(
+    station, client, monkeypatch, caplog
+):
+    from station import postings
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in a rule")
+
+    monkeypatch.setattr(postings, "financial", broken)
+    with caplog.at_level("ERROR", logger="gridpos.station"):
+        reply = client.request(pay(client, 5000))
+    assert reply.response == "96"
+    assert "a bug in a rule" in caplog.text
+    assert posted_rows(station) == 0
+    monkeypatch.undo()
+    assert client.request(pay(client, 5000)).approved  # same connection, still served
+
+
+# --- protocol version (field 24) ------------------------------------------------------------
+
+
+def test_sign_on_agrees_a_protocol_version_and_old_terminals_speak_version_1(station):
+    new = station.client()
+    assert new.sign_on(protocol=2).protocol == 2
+    old = station.client()
+    reply = old.sign_on()  # no field 24: version 1, and no field 24 back either
+    assert reply.approved and reply.protocol is None
+    newer = station.client()
+    assert newer.sign_on(protocol=7).protocol == 2  # the station's latest; the terminal decides
+
+
+def test_a_protocol_version_the_station_does_not_serve_is_declined_without_a_login_attempt(
+    station,
+):
+    c = station.client()
+    reply = c.sign_on(protocol=0)
+    assert reply.response == "12" and c.mac_key is None
+    failures = station.ledger.one("SELECT failures FROM operators WHERE account = '100101'")[0]
+    assert failures == 0
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "code"),
+    [
+        (261101, 261128, "00"),
+        (261101, 261129, "12"),
+        (261122, 261121, "12"),
+        (261131, 261131, "12"),
+    ],
+)
+def test_reconciliation_covers_at_most_28_days(client, first, last, code):
+    reply = client.request(
+        m.InquiryRequest(
+            processing=m.Processing.RECONCILE,
+            terminal_id=client.terminal_id,
+            batch=client.batch,
+            trace=client.next_trace(),
+            range=(first, last),
+        )
+    )
+    assert reply.response == code

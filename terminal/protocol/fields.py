@@ -139,6 +139,7 @@ CONVERTERS: dict[str, Converter] = {
     "amount_fen": number_field("amount_fen"),
     "time": (_time_to, _time_from),
     "trace": number_field("trace"),
+    "protocol": number_field("protocol"),
     "reading": number_field("reading"),
     "station_ref": number_field("station_ref"),
     "response": (_ident, _ident),

@@ -39,6 +39,13 @@ from terminal.protocol.wirespec import BY_NAME, BY_NUMBER, MAC_SIZE, iso_spec
 __all__ = ["CodecError", "Processing", "check_mac", "decode", "encode"]
 
 
+# Field 24 at sign-on: the protocol version this code speaks. A terminal that sends no field 24
+# speaks version 1 (the protocol before field 24 existed); the station answers, in the 0810's
+# field 24, the version it will speak with this terminal, and only to a terminal that asked.
+PROTOCOL_VERSION = 2
+PROTOCOL_LEGACY = 1
+
+
 class Processing(enum.IntEnum):
     """Field 3: what a request asks for. The answer carries the same code."""
 
@@ -82,8 +89,25 @@ KIND_OF: dict[Processing, TxnKind] = {
 }
 PROCESSING_OF: dict[TxnKind, Processing] = {kind: code for code, kind in KIND_OF.items()}
 
+_processing_number = number_field("processing")
+
+
+def _processing_from(text: str) -> Processing | int:
+    """Field 3 read: a code this side does not know stays a plain number instead of failing the
+    decode, so that the station can answer it with 12 on a connection that stays up (an unknown
+    code is a wrong request, not a stream out of step)."""
+    raw = _processing_number[1](text)
+    try:
+        return Processing(raw)
+    except ValueError:
+        return raw
+
+
 # Field 3's converter is made here, beside its enum; every other field's is in ``fields``.
-_CONVERTERS = {**CONVERTERS, "processing": enum_field(Processing, *number_field("processing"))}
+_CONVERTERS = {
+    **CONVERTERS,
+    "processing": (enum_field(Processing, *_processing_number)[0], _processing_from),
+}
 
 # --- messages -----------------------------------------------------------------------------
 
@@ -130,6 +154,7 @@ class SignOnRequest(Message):
     trace: int = 0
     account: str = ""
     password: bytes = b""
+    protocol: int | None = None  # absent: an old terminal, version 1
     processing: Processing = Processing.SIGN_ON
 
 
@@ -144,6 +169,7 @@ class SignOnResponse(Response):
     keys: KeyBlock | None = None
     amounts: dict | None = None
     name: str | None = None  # agent (collection point) name, for the idle screen
+    protocol: int | None = None  # the version the station speaks, if the terminal sent one
     processing: Processing = Processing.SIGN_ON
 
 

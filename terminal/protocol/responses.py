@@ -33,6 +33,7 @@ class Code(enum.StrEnum):
     OPERATOR_LOCKED = "58"
     ABOVE_SINGLE_LIMIT = "61"
     BATCH_MISMATCH = "77"
+    BATCH_CLOSED = "78"
     KEY_REUSED = "94"
     OUT_OF_BALANCE = "95"
     SYSTEM_ERROR = "96"
@@ -61,13 +62,14 @@ CODES: tuple[ResponseCode, ...] = (
     ResponseCode(Code.APPROVED, "approved", "交易成功", "Approved"),
     ResponseCode(
         Code.INVALID,
-        "invalid request: unknown processing code or a missing field",
+        "invalid request: a processing code not for this message, a missing field, trace 0,"
+        " a protocol version not served, or a reversal that does not match its original",
         "交易无效，请联系供电公司",
         "Invalid request, call the utility",
     ),
     ResponseCode(
         Code.INVALID_AMOUNT,
-        "invalid amount (zero, or below the minimum)",
+        "invalid amount: zero (there is no other minimum), or a reissue charge that is not the fee",
         "金额无效，请重新输入",
         "Invalid amount, enter it again",
     ),
@@ -166,6 +168,13 @@ CODES: tuple[ResponseCode, ...] = (
         "batch mismatch: sign on again",
         "批次号不符，请重新签到",
         "Batch mismatch, sign on again",
+    ),
+    ResponseCode(
+        Code.BATCH_CLOSED,
+        "batch already settled: its totals cannot change (a different 0500, or a reversal of a"
+        " posted transaction of that batch)",
+        "该批次已结算，不能再变更，请联系供电公司对账",
+        "Batch already settled, reconcile with the utility",
     ),
     ResponseCode(
         Code.KEY_REUSED,

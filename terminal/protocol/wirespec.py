@@ -53,6 +53,7 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef(4, "amount_fen", "num", 6, False, "amount in fen"),
     FieldDef(7, "time", "num", 6, False, "date and time, UTC, YYMMDDhhmmss"),
     FieldDef(11, "trace", "num", 3, False, "trace number: with terminal and batch, the key"),
+    FieldDef(24, "protocol", "num", 1, False, "protocol version, sent at sign-on (absent: 1)"),
     FieldDef(30, "reading", "num", 4, False, "meter reading in 0.1 kWh"),
     FieldDef(38, "station_ref", "num", 5, False, "station's reference for the transaction"),
     FieldDef(39, "response", "ascii", 2, False, "response code"),

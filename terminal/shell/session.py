@@ -45,6 +45,7 @@ class Session:
         self.batch = journal.counter("batch", 0)
         self.agent_name = ""
         self.operator = ""
+        self.protocol = m.PROTOCOL_LEGACY  # the version the station speaks with us (field 24)
 
     @property
     def signed_on(self) -> bool:
@@ -55,7 +56,11 @@ class Session:
         trace = self.journal.take_trace()
         block = keylib.password_block(self.master_key, password, trace)
         request = m.SignOnRequest(
-            terminal_id=self.terminal_id, trace=trace, account=account, password=block
+            terminal_id=self.terminal_id,
+            trace=trace,
+            account=account,
+            password=block,
+            protocol=m.PROTOCOL_VERSION,
         )
         reply = await self.link.exchange(request, self.master_key)
         if not reply.approved:
@@ -64,6 +69,7 @@ class Session:
         self.mac_key = keylib.unwrap_key(self.master_key, reply.keys)
         self.batch = reply.batch or 1
         self.agent_name = reply.name or ""
+        self.protocol = reply.protocol or m.PROTOCOL_LEGACY  # a station without field 24: 1
         self.operator = account
         next_trace = max(self.journal.counter("next_trace", 1), reply.trace)
         self.journal.set_counter("next_trace", next_trace)
