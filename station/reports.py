@@ -18,7 +18,6 @@ from terminal.protocol.records import Amount, Bill, MeterInfo, MeterKind, Paymen
 from terminal.protocol.responses import Code
 
 BILLS_MAX = 12  # field 55 holds 12 bills
-RANGE_DAYS_MAX = 28  # a reconciliation covers at most four weeks, first and last day included
 PAYMENTS_MAX = 15  # field 46 holds 15 payments
 
 
@@ -46,7 +45,7 @@ def inquiry(ctx: Context, request: m.InquiryRequest, terminal: Row) -> m.Respons
         first, last = (_yymmdd(v) for v in request.range)
         # Bounded so that one inquiry cannot ask the ledger for a terminal's whole history
         # (R38); a longer period is asked for in parts.
-        if not 0 <= (last - first).days < RANGE_DAYS_MAX:
+        if not 0 <= (last - first).days < m.RECONCILE_DAYS_MAX:
             raise Declined(Code.INVALID)
         count, total = _day_totals(ctx, terminal["terminal_id"], first, last)
         return reply(request, Code.APPROVED, amounts={Amount.COUNT: count, Amount.TOTAL: total})

@@ -143,6 +143,25 @@ def test_cash_short_and_over_limit_are_refused_with_the_reason():
     assert "金额格式不对，例如 150 或 150.50" in m.handle(OK)[-1].screen.lines
 
 
+def test_a_reconciliation_range_the_station_would_refuse_is_refused_on_the_spot():
+    """At most 28 days, first not after last, real calendar days (R38): said before sending."""
+    m = signed_on()
+    m.handle(mc.Press(Key.DIGIT_8))
+    m.handle(mc.Press(Key.DIGIT_1))
+    assert m.mode is mc.Mode.DAYS
+    for text, why in (
+        ("261101-261201", "对账最多28天，且起日不晚于止日，请重新输入"),
+        ("261122-261101", "对账最多28天，且起日不晚于止日，请重新输入"),
+        ("261131", "日期格式不对，例如 261101-261122"),
+    ):
+        m.text = text
+        commands = m.handle(OK)
+        assert not any(isinstance(c, mc.Do) for c in commands), text
+        assert commands[-1].screen.lines == (why,), text
+    m.text = "261101-261128"  # 28 days, both ends included: allowed
+    assert m.handle(OK)[-1] == mc.Do(Reconcile((261101, 261128)))
+
+
 def test_keys_that_mean_nothing_are_ignored():
     m = signed_on()
     assert m.handle(mc.Press(Key.LEFT)) == []

@@ -6,6 +6,8 @@ in ``ui.machine`` names them directly.
 
 from __future__ import annotations
 
+from datetime import date
+
 from drivers.keypad.keys import Key
 from terminal.core.requests import (
     Failed,
@@ -15,6 +17,7 @@ from terminal.core.requests import (
     SignedOn,
     SignOn,
 )
+from terminal.protocol.messages import RECONCILE_DAYS_MAX
 from terminal.protocol.responses import Code
 from ui import wording
 from ui.state import MENUS, Action, Command, Do, Flow, Job, Mode, State, Target
@@ -116,7 +119,23 @@ class Menus(State):
             and (not last or (len(last) == 6 and last.isdigit()))
         ):
             return self._go(Mode.DAYS, lines=[self.t("bad_days")])
-        return self._busy("querying", Reconcile((int(first), int(last or first))))
+        days = (int(first), int(last or first))
+        span = days_between(*days)
+        if span is None:
+            return self._go(Mode.DAYS, lines=[self.t("bad_days")])
+        if not 0 <= span < RECONCILE_DAYS_MAX:
+            return self._go(Mode.DAYS, lines=[self.t("days_too_long", n=RECONCILE_DAYS_MAX)])
+        return self._busy("querying", Reconcile(days))
 
     def settle_go(self, key: Key) -> list[Command]:
         return self._busy("sending", Settle())
+
+
+def days_between(first: int, last: int) -> int | None:
+    """Days from ``first`` to ``last`` (both yymmdd); None when either is not a calendar day."""
+    try:
+        start = date(2000 + first // 10000, first // 100 % 100, first % 100)
+        end = date(2000 + last // 10000, last // 100 % 100, last % 100)
+    except ValueError:
+        return None
+    return (end - start).days

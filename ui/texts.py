@@ -135,6 +135,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "s_settle": ("批次结算", "Settle the batch"),
     "days": ("日期 YYMMDD-YYMMDD（确认=今天）", "Dates YYMMDD-YYMMDD (OK = today)"),
     "bad_days": ("日期格式不对，例如 261101-261122", "Dates not understood, e.g. 261101-261122"),
+    "days_too_long": (
+        "对账最多{n}天，且起日不晚于止日，请重新输入",
+        "At most {n} days, first day not after the last: enter again",
+    ),
     "reconciled": ("{count}笔  {total}元", "{count} payments, {total} yuan"),
     "settle_confirm": ("结算当前批次？确认=结算  取消=返回", "Settle the open batch? OK=settle"),
     "settled": (

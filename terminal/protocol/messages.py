@@ -67,6 +67,9 @@ class Processing(enum.IntEnum):
     HEARTBEAT = 990000
 
 
+# A 340000 reconciliation covers at most this many days, first and last included (R38).
+RECONCILE_DAYS_MAX = 28
+
 FINANCIAL = frozenset(
     {
         Processing.BILL_PAYMENT,
