@@ -37,6 +37,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
         "terminal.tools.bench",
         "measure bytes, round trips, speed and memory, with targets",
     ),
+    ("conformance",): ("terminal.tools.conformance", "check a station against docs/protocol.md"),
     ("demo",): (
         "terminal.tools.demo",
         "the terminal with station, modem, printer and card emulators",

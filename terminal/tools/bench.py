@@ -22,15 +22,36 @@ TARGETS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "mode",
+        nargs="?",
+        choices=("terminal", "station"),
+        default="terminal",
+        help="terminal (default): the terminal's figures; station: the station's capacity with"
+        " many concurrent terminals (terminal/tools/bench_station.py)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--rtt-ms", type=float, default=800)
     parser.add_argument("--kbps", type=float, default=40)
     parser.add_argument(
         "--quick", action="store_true", help="fewer samples (for the test suite); same measurements"
     )
+    parser.add_argument(
+        "--terminals", type=int, default=50, help="station mode: concurrent terminals (50)"
+    )
+    parser.add_argument(
+        "--payments", type=int, default=100, help="station mode: payments per terminal (100)"
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="station mode: cProfile the station into FILE and show it"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.mode == "station":
+        from terminal.tools import bench_station
+
+        return bench_station.run(args)
     import json
     import platform
     import tempfile
