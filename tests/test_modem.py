@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.modem.at import ATReader, Data, Line, Prompt
-from drivers.modem.modem import Modem, ModemError, ModemTransport, csq_bars
+from drivers.modem.modem import Modem, ModemError, ModemTransport, Waits, csq_bars
 from drivers.transport import LinkError, LinkEvent, LinkState
 from sim.modem.emulator import LinkModel, ModemEmulator
 
@@ -144,7 +144,8 @@ def rig(request, echo):
     async def start():
         modem = Modem(emulator.path, request.param)
         modem.start()
-        return modem, ModemTransport(modem, link_up_timeout=10, on_event=LinkEvents())
+        waits = Waits(boot_s=5, sim_s=3, register_s=1, poll_s=0.2)
+        return modem, ModemTransport(modem, link_up_timeout=10, on_event=LinkEvents(), waits=waits)
 
     yield emulator, start
     emulator.close()
@@ -167,7 +168,7 @@ def test_bring_up_and_4k_exchange_in_chunks(rig, echo):
         modem.stop()
 
     run(go())
-    sends = [c for c in emulator.commands if "SEND=" in c]
+    sends = [c for c in emulator.commands if "CIPSEND=" in c or "QISEND=" in c]
     assert [int(c.split("=")[1]) for c in sends] == [1460, 1460, 1176]
     assert '"CMNET"' in emulator.apn  # APN from the operator when none is configured
 
@@ -408,19 +409,10 @@ def test_diag_modem_reports_every_step(station, tmp_path):
     emulator = ModemEmulator(("127.0.0.1", station.port), "sim800")
     site = tmp_path / "site.toml"
     site.write_text(f"[station]\nport = {station.port}\n")
+    diag = [sys.executable, "-m", "terminal.app.cli", "diag", "modem"]
     try:
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "terminal.app.cli",
-                "diag",
-                "modem",
-                "--config",
-                str(site),
-                "--port",
-                emulator.path,
-            ],
+            [*diag, "--config", str(site), "--port", emulator.path],
             capture_output=True,
             text=True,
             timeout=60,
@@ -431,17 +423,7 @@ def test_diag_modem_reports_every_step(station, tmp_path):
             assert part in done.stdout
         emulator.control("signal 99")
         failed = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "terminal.app.cli",
-                "diag",
-                "modem",
-                "--config",
-                str(site),
-                "--port",
-                emulator.path,
-            ],
+            [*diag, "--config", str(site), "--port", emulator.path],
             capture_output=True,
             text=True,
             timeout=60,

@@ -5,10 +5,12 @@ complete and keeps the rest. It never raises on input — any byte stream is val
 garbage becomes lines no one expects — because the reader task that owns the port must never
 die of what the line carries.
 
-Binary data is read by length, never by line: after ``+IPD,<n>:`` (SIMCom) the next n bytes are
-data; after ``+RECEIVE: <id>, <n>`` and its line end (Quectel, as the emulator speaks it) the next
-n bytes are data. NUL bytes outside data are dropped. The ``>`` prompt is recognised at the start
-of a line without waiting for a line end, since the module sends none.
+Binary data is read by length, never by line: after ``+IPD,<n>:`` (SIMCom, AT+CIPHEAD=1)
+or ``IPD<n>:`` / ``IPD<n>TCP:`` (Quectel, AT+QIHEAD=1) the next n bytes are data; Quectel may
+put a ``+RECEIVE: <id>, <n>`` line first, with or without the IPD header after it. NUL and 0xFF
+bytes outside data are dropped; other bytes that are not ASCII become U+FFFD in a line. The
+``>`` prompt is recognised at the start of a line without waiting for a line end, since the
+module sends none.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ Event = Line | Prompt | Data
 
 IPD = re.compile(rb"\+IPD,(\d{1,5}):")
 RECEIVE = re.compile(rb"\+RECEIVE: ?(\d), ?(\d{1,5})\r?\n")
+QIPD = re.compile(rb"IPD(\d{1,5})(?:TCP|UDP)?:")  # Quectel with AT+QIHEAD=1
+QIPD_START = re.compile(rb"I(?:P(?:D\d{0,5}(?:T(?:C(?:P)?)?|U(?:D(?:P)?)?)?)?)?\Z")
+NOISE = b"\0\xff\r\n"  # dropped between lines: NUL and 0xFF are never AT text
 MAX_DATA = 4096  # a length above this is garbage, not data
 MAX_LINE = 1024
 
@@ -66,7 +71,7 @@ class ATReader:
                     self._data.clear()
                 continue
             # drop NULs and bare line ends between lines
-            while self._buffer[:1] in (b"\0", b"\r", b"\n"):
+            while self._buffer[:1] and self._buffer[0] in NOISE:
                 del self._buffer[:1]
             if not self._buffer:
                 break
@@ -88,7 +93,7 @@ class ATReader:
                     del self._buffer[:MAX_LINE]
                     continue
                 break
-            raw = bytes(self._buffer[:end]).replace(b"\0", b"")
+            raw = bytes(self._buffer[:end]).replace(b"\0", b"").replace(b"\xff", b"")
             del self._buffer[: end + 1]
             text = _text(raw).strip()
             if text:
@@ -116,7 +121,21 @@ class ATReader:
                 if len(self._buffer) < 22 and b"\n" not in self._buffer:
                     return None
                 return False
-            return self._start_data(int(match.group(1)), int(match.group(2)), match.end())
+            end = match.end()
+            header = QIPD.match(self._buffer, end)
+            rest, size = self._buffer[end:], int(match.group(2))
+            if header is None and len(rest) < size and (not rest or QIPD_START.match(rest)):
+                return None  # an IPD<n>: header may still be arriving
+            if header is not None and int(header.group(1)) == int(match.group(2)):
+                end = header.end()
+            return self._start_data(int(match.group(1)), int(match.group(2)), end)
+        if self._buffer.startswith(b"IPD"):
+            match = QIPD.match(self._buffer)
+            if match is None:
+                if len(self._buffer) < 12 and QIPD_START.match(self._buffer):
+                    return None
+                return False
+            return self._start_data(0, int(match.group(1)), match.end())
         return False
 
     def _start_data(self, link: int, size: int, header_end: int) -> bool:

@@ -25,12 +25,22 @@ async def _diagnose(args: argparse.Namespace) -> int:
 
     from config.loader import load_config
     from drivers.modem.modem import Modem, ModemTransport
+    from drivers.modem.ready import WAIT_TEXT, read_status, registered, sim_ready
     from drivers.transport import LinkError
     from terminal.protocol import messages as m
     from terminal.protocol.framing import FrameDecoder, frame
 
     config = load_config(args.config)
     step = "打开串口 opening the port"
+
+    def waiting(key: str | None, seconds: int) -> None:
+        if key in WAIT_TEXT:  # what it waits for, as the status bar would show it
+            zh, en = WAIT_TEXT[key]
+            print(f"… {zh} {en} ({seconds} s)", flush=True)
+
+    def named(key: str) -> str:
+        return " ".join(WAIT_TEXT[key])
+
     try:
         modem = Modem(
             args.port or config.modem.port,
@@ -44,17 +54,23 @@ async def _diagnose(args: argparse.Namespace) -> int:
             config.modem.apn_user,
             config.modem.apn_password,
             config.timeouts.link_up_s,
+            on_status=waiting,
         )
         step = "模块应答 module answering AT"
         await modem.sync()
+        step = named("wait_sim")
+        info = link.info
+        info.sim = await sim_ready(modem, link.waits, waiting)
+        step = named("wait_network")
+        await registered(modem, info, link.waits, waiting)
         step = "读取状态 reading status"
-        info = await link.status()
+        await read_status(modem, info)
         print(f"SIM卡 SIM: {info.sim}")
         print(f"注册 registered: {'是 yes' if info.registered else '否 no'}")
         print(f"信号 signal: CSQ {info.csq}, {info.bars} 格 bars")
         print(f"运营商 operator: {info.operator or '-'}")
         print(f"基站 cell: LAC {info.lac} CI {info.cell}")
-        print(f"IMEI: {info.imei}  ICCID: {info.iccid}")
+        print(f"IMEI: {info.imei or '-'}  ICCID: {info.iccid or '-'}")
         step = "建立GPRS连接 bringing up GPRS"
         info = await link.bring_up()
         print(f"IP: {info.ip}")

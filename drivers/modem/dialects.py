@@ -1,8 +1,9 @@
 """SIMCom SIM800 (``CIP*``) and Quectel M26 (``QI*``): the same jobs in two AT dialects.
 
-Each dialect is data — command texts, their final results, their timeouts, and the URC table —
-so the driver has one code path. Timeouts follow the modules' manuals: activating the PDP
-context may take up to 85 s (SIM800 AT+CIICR) or 150 s (M26 AT+QIACT), opening TCP up to 75 s.
+Each dialect is data — command texts, their final results, the form of the line that carries
+their value, their timeouts, and the URC table — so the driver has one code path. Timeouts
+follow the modules' manuals: activating the PDP context may take up to 85 s (SIM800 AT+CIICR)
+or 150 s (M26 AT+QIACT), opening TCP up to 75 s, AT+CIPSHUT 65 s, AT+QIDEACT 40 s.
 """
 
 from __future__ import annotations
@@ -14,6 +15,16 @@ OK = "OK"
 ERRORS = ("ERROR", "+CME ERROR", "+CMS ERROR")
 IP_LINE = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
 
+# The form of the line each query answers with; nothing else is ever its value.
+ICCID = re.compile(r"^(?:\+Q?CCID: ?)?(\d{19,20})F?$")  # SIM800 AT+CCID, M26 AT+QCCID
+IMEI = re.compile(r"^(?:\+CGSN: ?)?(\d{15})$")
+CREG = re.compile(  # +CREG: <n>,<stat>[,<lac>,<ci>]; the URC has no <n>: +CREG: <stat>[,…]
+    r'^\+CREG: ?[0-2],([0-5])(?:,"?([0-9A-Fa-f]{1,4})"?,"?([0-9A-Fa-f]{1,8})"?)?'
+)
+CPIN = re.compile(r"^\+CPIN: ?([A-Z][A-Z -]*)$")
+CSQ = re.compile(r"^\+CSQ: ?(\d{1,2}),(\d{1,2})$")
+COPS = re.compile(r'^\+COPS: ?\d(?:,\d,"([^"]*)")?')
+
 
 @dataclass(frozen=True)
 class Command:
@@ -24,8 +35,14 @@ class Command:
     errors: tuple[str, ...] = ERRORS  # … or unsuccessfully
     timeout: float = 5.0
     data: bytes | None = None  # sent after the ">" prompt
-    collect: str | None = None  # prefix of information lines that belong to this reply
+    answer: re.Pattern[str] | None = None  # the form of the line that carries the value
     ip_final: bool = False  # the reply is a bare IP address line with no OK (CIFSR, QILOCIP)
+    link: bool = False  # opens or uses the connection: CLOSED or PDP DEACT ends it at once
+
+    @property
+    def distinct(self) -> tuple[str, ...]:
+        """Finals no other command shares: a late one is recognised as this command's."""
+        return tuple(f for f in (*self.finals, *self.errors) if f not in (OK, *ERRORS))
 
 
 @dataclass(frozen=True)
@@ -36,8 +53,6 @@ class Dialect:
     chunk: int = 1460
     urcs: dict[str, str] = field(default_factory=dict)  # line prefix -> link event kind
     ccid: str = "AT+CCID"
-
-    # --- the commands of a bring-up and a connection, in the dialect's words ----------
 
     def setup(self, apn: str, user: str, password: str) -> list[Command]:
         raise NotImplementedError
@@ -58,17 +73,24 @@ class Dialect:
         raise NotImplementedError
 
 
+SEND_FINALS = ("SEND OK", "DATA ACCEPT:")  # DATA ACCEPT:<n> when AT+CIPQSEND=1
+
+
 class Sim800(Dialect):
     def setup(self, apn: str, user: str, password: str) -> list[Command]:
         return [
-            Command("AT+CIPSHUT", finals=("SHUT OK",), timeout=65),
+            self.deactivate(),
             Command("AT+CIPMUX=0"),
             Command("AT+CIPHEAD=1"),  # received data as +IPD,<n>:<data>
+            Command("AT+CIPQSEND=0"),  # the mode we expect: SEND OK after the peer's ACK
             Command(f'AT+CSTT="{apn}","{user}","{password}"'),
         ]
 
     def activate(self) -> list[Command]:
-        return [Command("AT+CIICR", timeout=85), Command("AT+CIFSR", ip_final=True, timeout=10)]
+        return [
+            Command("AT+CIICR", timeout=85, link=True),
+            Command("AT+CIFSR", ip_final=True, timeout=10),
+        ]
 
     def open(self, host: str, port: int, timeout: float) -> Command:
         return Command(
@@ -76,15 +98,17 @@ class Sim800(Dialect):
             finals=("CONNECT OK", "ALREADY CONNECT"),
             errors=(*ERRORS, "CONNECT FAIL", "STATE: PDP DEACT"),
             timeout=timeout,
+            link=True,
         )
 
     def send(self, data: bytes) -> Command:
         return Command(
             f"AT+CIPSEND={len(data)}",
-            finals=("SEND OK",),
+            finals=SEND_FINALS,
             errors=(*ERRORS, "SEND FAIL"),
             data=data,
             timeout=30,
+            link=True,
         )
 
     def close(self) -> Command:
@@ -97,18 +121,18 @@ class Sim800(Dialect):
 class M26(Dialect):
     def setup(self, apn: str, user: str, password: str) -> list[Command]:
         return [
-            Command("AT+QIDEACT", finals=("DEACT OK",), timeout=40),
+            self.deactivate(),
             Command("AT+QIFGCNT=0"),
             Command(f'AT+QICSGP=1,"{apn}","{user}","{password}"'),
             Command("AT+QIMUX=0"),
             Command("AT+QIMODE=0"),
             Command("AT+QIDNSIP=0"),
-            Command("AT+QIHEAD=1"),  # received data as +RECEIVE: 0, <n>
+            Command("AT+QIHEAD=1"),  # received data with a length header (IPD<n>: / +RECEIVE)
             Command("AT+QIREGAPP"),
         ]
 
     def activate(self) -> list[Command]:
-        return [Command("AT+QIACT", timeout=150), Command("AT+QILOCIP", ip_final=True)]
+        return [Command("AT+QIACT", timeout=150, link=True), Command("AT+QILOCIP", ip_final=True)]
 
     def open(self, host: str, port: int, timeout: float) -> Command:
         return Command(
@@ -116,15 +140,17 @@ class M26(Dialect):
             finals=("CONNECT OK", "ALREADY CONNECT"),
             errors=(*ERRORS, "CONNECT FAIL"),
             timeout=timeout,
+            link=True,
         )
 
     def send(self, data: bytes) -> Command:
         return Command(
             f"AT+QISEND={len(data)}",
-            finals=("SEND OK",),
+            finals=SEND_FINALS,
             errors=(*ERRORS, "SEND FAIL"),
             data=data,
             timeout=30,
+            link=True,
         )
 
     def close(self) -> Command:
@@ -134,13 +160,30 @@ class M26(Dialect):
         return Command("AT+QIDEACT", finals=("DEACT OK",), timeout=40)
 
 
+# Lines the module sends on its own. "info" is noted and dropped; "ready" is a readiness line
+# after power-up; the others end or mark the link.
 COMMON_URCS = {
     "CLOSED": "closed",
     "RDY": "reboot",
     "+CPIN: NOT READY": "sim_removed",
-    "UNDER-VOLTAGE": "power",
-    "NORMAL POWER DOWN": "power",
+    "UNDER-VOLTAGE WARNNING": "power_warning",  # SIMCom's spelling
+    "UNDER-VOLTAGE WARNING": "power_warning",
+    "OVER-VOLTAGE WARNNING": "power_warning",
+    "OVER-VOLTAGE WARNING": "power_warning",
+    "UNDER-VOLTAGE POWER DOWN": "power_down",
+    "OVER-VOLTAGE POWER DOWN": "power_down",
+    "NORMAL POWER DOWN": "power_down",
     "+CMTI:": "sms",
+    "Call Ready": "ready",
+    "SMS Ready": "ready",
+    "+CPIN: READY": "info",
+    "+CFUN:": "info",
+    "*PSUTTZ": "info",
+    "DST:": "info",
+    "+CTZV": "info",
+    "+CIEV": "info",
+    "+QNITZ": "info",
+    "RECV FROM:": "info",
 }
 
 DIALECTS: dict[str, Dialect] = {

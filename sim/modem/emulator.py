@@ -11,7 +11,10 @@ driver must bring it back (``Modem.sync``).
 Faults are injected through methods (tests) or text commands (``control``, used by the CLI and
 demo scenarios): the link dropped after n bytes either way, ``+PDP: DEACT``, ``CLOSED``,
 ``SEND FAIL``, no signal, no registration, slow activation, garbage and NUL bytes on the line,
-echo on, a reboot, a module that stops answering.
+echo on, a reboot, a module that stops answering — and how real modules misbehave in the field
+(``sim.modem.field``: SIM busy after a reset, radio off, searching or denied registration, URCs
+inside replies, late replies, ``DATA ACCEPT`` mode, power lines, ``CONNECT FAIL``, M26 framings,
+bytes one at a time).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sim.modem.field import FieldBehaviour
 from sim.modem.network import LinkModel, TcpSide
 
 __all__ = ["LinkModel", "ModemEmulator"]
@@ -46,7 +50,7 @@ class _Prompt:
     submit: Callable[[bytes], None]
 
 
-class ModemEmulator(TcpSide):
+class ModemEmulator(TcpSide, FieldBehaviour):
     def __init__(
         self,
         target: tuple[str, int],
@@ -57,6 +61,7 @@ class ModemEmulator(TcpSide):
             raise ValueError(f"unknown dialect {dialect!r}")
         self.dialect = dialect
         self._init_tcp(target, link or LinkModel())
+        self._init_field()
         self._master, slave = os.openpty()
         tty.setraw(slave)
         self.path = os.ttyname(slave)
@@ -103,6 +108,7 @@ class ModemEmulator(TcpSide):
         self.echo = True
         self.muted = False
         self.send_fail = 0
+        self.cfun, self.qsend = 1, False
         for line in RDY_LINES:
             self._urc(line)
 
@@ -145,7 +151,7 @@ class ModemEmulator(TcpSide):
                     self.send_fail += 1
                 case ["signal", csq]:
                     self.csq = int(csq)
-                case ["registration", state]:
+                case ["registration", ("on" | "off") as state]:
                     self.registered = state == "on"
                 case ["slow-activation", seconds]:
                     self.activation_s = float(seconds)
@@ -157,6 +163,8 @@ class ModemEmulator(TcpSide):
                     self.reboot()
                 case ["mute"]:
                     self.muted = True
+                case _ if self.field_control(words):
+                    pass
                 case _:
                     return f"unknown modem command: {command}"
         except ValueError:
@@ -167,7 +175,15 @@ class ModemEmulator(TcpSide):
 
     def _write(self, data: bytes) -> None:
         with self._write_lock:
-            os.write(self._master, data)
+            if not self.bytewise:
+                os.write(self._master, data)
+                return
+            for byte in data:  # one byte per write: the reader sees every split
+                os.write(self._master, bytes([byte]))
+                time.sleep(0.0002)
+
+    def _reply(self, *lines: str) -> None:
+        self._write("".join(f"\r\n{line}\r\n" for line in self._with_urc(lines)).encode())
 
     def _run(self) -> None:
         import select
@@ -225,6 +241,10 @@ class ModemEmulator(TcpSide):
             return
         if self.echo:
             self._write(text.encode() + b"\r")
+        if not self._late(self._handle_safely, text):
+            self._handle_safely(text)
+
+    def _handle_safely(self, text: str) -> None:
         try:
             self._handle(text)
         except Exception as exc:  # an emulator bug must look like a module error, not a hang
@@ -240,13 +260,15 @@ class ModemEmulator(TcpSide):
             self.echo = up == "ATE1"
             ok("OK")
         elif up == "AT+CPIN?":
-            ok("+CPIN: READY", "OK")
+            ok(*self._cpin())
+        elif up == "AT+CFUN=1":
+            self._cfun_on()
         elif up == "AT+CSQ":
             ok(f"+CSQ: {self.csq},0", "OK")
         elif up.startswith("AT+CREG=") or up.startswith("AT+CGREG="):
             ok("OK")
         elif up in ("AT+CREG?", "AT+CGREG?"):
-            state = 1 if self.registered else 2
+            state = self._reg_stat()
             prefix = up[2:-1]
             ok(f'{prefix}: 2,{state},"1A2B","3C4D5E"', "OK")
         elif up == "AT+COPS?":
@@ -296,6 +318,9 @@ class ModemEmulator(TcpSide):
             self.active = False
             ok("SHUT OK")
         elif up in ("AT+CIPMUX=0", "AT+CIPHEAD=1"):
+            ok("OK")
+        elif up in ("AT+CIPQSEND=0", "AT+CIPQSEND=1"):
+            self.qsend = up.endswith("1")
             ok("OK")
         elif up.startswith("AT+CSTT="):
             self.apn = text.split("=", 1)[1]

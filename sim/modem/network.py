@@ -83,6 +83,9 @@ class TcpSide:
         self.rng = random.Random(link.seed)
         self.sock: socket.socket | None = None
         self.send_fail = 0  # the next n sends answer SEND FAIL
+        self.connect_fail = 0  # the next n opens answer CONNECT FAIL
+        self.qsend = False  # AT+CIPQSEND=1: DATA ACCEPT:<n> instead of SEND OK
+        self.rx_framing = "receive"  # M26: "+RECEIVE: 0, n" line, "IPDn:" header, or both
         self.drop_up: int | None = None  # byte count towards the station at which it drops
         self.drop_down: int | None = None  # … towards the terminal
         self.late_down = 0.0  # the next data towards the terminal is held this long
@@ -118,6 +121,10 @@ class TcpSide:
 
     def _connect(self) -> None:
         time.sleep(self.link.rtt_s)  # the TCP handshake over GPRS
+        if self.connect_fail:
+            self.connect_fail -= 1
+            self._reply("CONNECT FAIL")
+            return
         try:
             sock = socket.create_connection(self.target, timeout=10)
         except OSError:
@@ -144,12 +151,15 @@ class TcpSide:
             if part:
                 self._up.put(part)
             self.drop_up = None
-            self._reply("SEND OK")
+            self._reply(self._sent(len(data)))
             threading.Timer(self.link.rtt_s + 0.05, self._close_tcp, args=("CLOSED",)).start()
             return
         self.sent_up += len(data)
         self._up.put(data)
-        self._reply("SEND OK")
+        self._reply(self._sent(len(data)))
+
+    def _sent(self, size: int) -> str:
+        return f"DATA ACCEPT:{size}" if self.qsend else "SEND OK"
 
     def _read_tcp(self, sock: socket.socket) -> None:
         while True:
@@ -188,7 +198,9 @@ class TcpSide:
         if self.dialect == "sim800":
             self._write(f"\r\n+IPD,{len(data)}:".encode() + data)
         else:
-            self._write(f"\r\n+RECEIVE: 0, {len(data)}\r\n".encode() + data)
+            line = f"\r\n+RECEIVE: 0, {len(data)}\r\n" if self.rx_framing != "ipd" else "\r\n"
+            header = f"IPD{len(data)}:" if self.rx_framing != "receive" else ""
+            self._write((line + header).encode() + data)
 
     def _close_tcp(self, urc: str | None) -> None:
         sock, self.sock = self.sock, None

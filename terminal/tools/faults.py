@@ -1,15 +1,19 @@
 """``gridpos faults``: a seeded fault campaign over the whole stack, ending in a settlement.
 
 The terminal (``terminal.tools.faults_worker``, the production terminal in its own process) pays
-bills, takes prepayments and sells electricity onto the card, through the GPRS module driver and its
-emulator, to the reference station, printing on the printer emulator. Before each transaction
-the campaign may inject one fault of the fault model at a chosen point: the link dropped after
-n bytes either way, the answer lost, late (held 0.5 to 4 s against the terminal's 2 s) or
-delivered twice, garbage on the serial line, ``+PDP: DEACT``, ``CLOSED``, ``SEND FAIL``, a module
-reboot, a terminal power cut after journal append k, a station restart between transactions or
-a crash 0 to 1.5 s into one, the station down for a whole transaction, paper out, the card
-pulled before or after its write commits. At the end the terminal is power-cycled, recovers,
-delivers what it owes and settles; then its journal and the station's ledger are compared.
+bills, takes prepayments and sells electricity onto the card, through the GPRS module driver and
+its emulator, to the reference station, printing on the printer emulator. Before each
+transaction the campaign may inject one fault of the fault model at a chosen point: the link
+dropped after n bytes either way, the answer lost, late (held 0.5 to 4 s against the terminal's
+2 s) or delivered twice, garbage on the serial line, ``+PDP: DEACT``, ``CLOSED``, ``SEND FAIL``,
+a module reboot, the module's field behaviour (URCs inside replies, a reply late after the driver
+gave up, a reset with the SIM busy for seconds, ``DATA ACCEPT`` mode left set, an under-voltage
+warning, bytes one at a time, the station unreachable for 1 to 3 opens), a terminal power cut
+after journal append k, a station restart between transactions or a crash 0 to 1.5 s into one,
+the station down for a whole transaction, paper out, the card pulled before or after its write
+commits. At the end the terminal is power-cycled, recovers, delivers what it owes and settles;
+then its journal and the station's ledger are compared. Attempts that ended in an exception the
+terminal did not turn into an outcome are counted as ``raw_errors`` (the target is zero).
 
 The plan — every transaction, fault and point — is a function of ``--seed``; outcomes that
 depend on nothing but bytes and journal appends repeat exactly with it.
@@ -20,49 +24,21 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import random
 import shutil
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
-FAULTS = (
-    "none",
-    "drop_down",
-    "drop_up",
-    "answer_lost",
-    "answer_late",
-    "answer_twice",
-    "garbage",
-    "pdp_deact",
-    "closed",
-    "send_fail",
-    "modem_reboot",
-    "power_cut",
-    "station_restart",
-    "station_crash",
-    "station_down",
-    "paper_out",
-    "card_tear",
+from terminal.tools.fault_plan import (  # noqa: F401 - the campaign's tables, re-exported
+    FAULTS,
+    MODEM_FAULTS,
+    TIMED,
+    Planned,
+    plan,
 )
-
-# Faults of the link and the module: the modem emulator's control command for each.
-MODEM_FAULTS = {
-    "drop_down": "link drop-after {point}",
-    "drop_up": "link drop-after-up {point}",
-    "answer_lost": "link drop-after 0",
-    "answer_late": "link late {seconds:g}",
-    "answer_twice": "link duplicate",
-    "garbage": "garbage",
-    "pdp_deact": "pdp deact",
-    "closed": "closed",
-    "send_fail": "send fail",
-    "modem_reboot": "reboot",
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,41 +53,6 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
-
-
-@dataclass(frozen=True)
-class Planned:
-    number: int
-    kind: str  # bill, prepay, card
-    customer: str
-    amount: int
-    fault: str
-    point: int  # bytes for drops, journal appends for power cuts, 0/1 before/after for tears
-
-
-def plan(seed: int, transactions: int, cards: bool) -> list[Planned]:
-    rng = random.Random(seed)
-    postpaid = [f"01{i:08d}" for i in range(1, 201) if i % 10 not in (5, 7)]
-    kinds = ["bill", "prepay", "card"] if cards else ["bill", "prepay"]
-    faults = [f for f in FAULTS if cards or f != "card_tear"]
-    out = []
-    for number in range(1, transactions + 1):
-        kind = rng.choice(kinds)
-        fault = rng.choice(faults)
-        if fault == "card_tear" and kind != "card":
-            kind = "card"
-        point = {
-            "drop_down": rng.randint(0, 60),
-            "drop_up": rng.randint(0, 60),
-            "power_cut": rng.randint(1, 9),
-            "card_tear": rng.randint(0, 1),
-            "answer_late": rng.randint(500, 4000),  # ms; the terminal waits 2 s
-            "station_crash": rng.randint(0, 1500),  # ms into the transaction
-        }.get(fault, 0)
-        customer = rng.choice(postpaid) if kind == "bill" else "0100000123"
-        amount = rng.choice((1000, 2000, 5000, 10000))
-        out.append(Planned(number, kind, customer, amount, fault, point))
-    return out
 
 
 class CampaignError(Exception):
@@ -224,6 +165,8 @@ class Campaign:
             self.crash = None
         s.modem.drop_down = s.modem.drop_up = None
         s.modem.late_down, s.modem.duplicate_down = 0.0, False
+        s.modem.urcs_inside = s.modem.bytewise = False
+        s.modem.late_next, s.modem.connect_fail = 0.0, 0
         if step.fault == "station_down":
             self._restart_station()
         if step.fault == "paper_out":
@@ -294,7 +237,13 @@ class Campaign:
         with open(self.stack.folder / "campaign.jsonl", "w", encoding="utf-8") as out:
             for line in self.log:
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
-        return {"outcomes": dict(outcomes), "power_cuts": self.power_cuts, "settlement": settled}
+        return {
+            "outcomes": dict(outcomes),
+            # attempts that ended in an exception the terminal did not turn into an outcome
+            "raw_errors": sum(n for k, n in outcomes.items() if k.startswith("error")),
+            "power_cuts": self.power_cuts,
+            "settlement": settled,
+        }
 
     def compare(self) -> dict:
         return compare(self.stack.folder)
@@ -381,6 +330,7 @@ def run(args: argparse.Namespace) -> int:
         or report["terminal_total_fen"] != report["station_total_fen"]
         or not report["journal_intact"]
         or not report["settlement"].get("balanced")
+        or report["raw_errors"]
     )
     if bad or args.dir:
         report["kept_in"] = str(folder)  # journal, ledger, campaign.jsonl, terminal.log
@@ -403,6 +353,7 @@ def _print(r: dict) -> None:
     for name, count in sorted(r["faults"].items()):
         print(f"  {name:<16} {count}")
     print(f"the terminal died {r['power_cuts']} times and recovered each time")
+    print(f"raw driver errors the operator met: {r['raw_errors']}")
     print("operator outcomes:")
     for name, count in sorted(r["outcomes"].items()):
         print(f"  {name:<16} {count}")

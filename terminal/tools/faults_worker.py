@@ -41,9 +41,8 @@ def arm_power_cut(appends: int) -> None:
 
 
 async def serve(config) -> None:
+    from drivers.transport import LinkError
     from terminal.app.run import build_terminal
-    from terminal.core.cash import Tender
-    from terminal.core.requests import CardInHand, Customer, Pay, PayFlow, customer_of
 
     terminal, starter = build_terminal(config)
     if starter is not None:
@@ -57,61 +56,87 @@ async def serve(config) -> None:
         op = request["op"]
         answer: dict = {"op": op}
         try:
-            # Asked to, or about to serve a customer while not signed on (a power cut while
-            # the station was down, or the station dropped the session keys): the operator
-            # signs on, as the UI asks.
-            if op == "sign_on" or (op in ("pay", "card") and not terminal.session.signed_on):
-                await terminal.sign_on("100101", "123456")
-            if op == "die_after":
-                arm_power_cut(request["appends"])
-            elif op == "pay":
-                kind = request["kind"]
-                customer = request["customer"]
-                if kind == "bill":
-                    info = customer_of(await terminal.session.inquire(customer_no=customer))
-                    amount = info.due_fen + request.get("extra", 0)
-                    pay = Pay(PayFlow.BILL, Tender(amount, amount, info.due_fen), info)
-                else:
-                    fen = request["amount"]
-                    pay = Pay(PayFlow.PREPAY, Tender(fen, fen), Customer(customer))
-                order = terminal.order(pay)
-                done = await terminal.run(order)
-                answer.update(outcome=done.outcome.value, code=done.code, message=done.message)
-            elif op == "card":
-                data = await terminal.card.read()
-                info = customer_of(await terminal.session.inquire(card_serial=data.info.serial))
-                card = CardInHand(data.info.serial.hex(), data.purchase_count)
-                fen = request["amount"]
-                order = terminal.order(Pay(PayFlow.CARD, Tender(fen, fen), info, card))
-                done = await terminal.run(order)
-                answer.update(outcome=done.outcome.value, code=done.code, message=done.message)
-            elif op == "resolve_card":
-                for txn in terminal.journal.open_transactions():
-                    if terminal.journal.state(txn).value == "card_writing":
-                        done = await terminal.executor.resolve_card(txn)
-                        answer.setdefault("resolved", []).append(done.outcome.value)
-            elif op == "recover":
-                done = await terminal.recover()
-                answer["recovered"] = [f.outcome.value for _, f in done]
-            elif op == "drain":
-                result = await terminal.drain_outbox()
-                answer.update(
-                    delivered=result.delivered, remaining=result.remaining, problem=result.problem
-                )
-            elif op == "settle":
-                outcome = await terminal.settle()
-                answer.update(
-                    balanced=outcome.balanced,
-                    count=outcome.count,
-                    total=outcome.total_fen,
-                    differences=outcome.differences,
-                )
-            answer["ok"] = True
-        except Exception as exc:  # link, station, card errors and the like: report, keep serving
+            await attempt(terminal, op, request, answer)
+        except LinkError as exc:
+            # What the product does with a link failure before any money moved: the desk
+            # answers Failed(link=...), the screen says there is no link and nothing was
+            # taken, and the operator tries again. The worker is that operator: one more try,
+            # then the plain outcome "no_link" (counted, not hidden).
+            # An order already made is the engine's to resolve from the journal: never again.
+            first = f"{type(exc).__name__}: {exc}"
+            try:
+                if answer.get("order"):
+                    raise
+                answer = {"op": op, "retried_after": first}
+                await attempt(terminal, op, request, answer)
+            except LinkError as again:
+                answer.update(ok=False, outcome="no_link", message=str(again))
+            except Exception as other:  # reported as a raw error, and counted
+                answer.update(ok=False, error=f"{type(other).__name__}: {other}")
+        except Exception as exc:  # station, card errors and the like: report, keep serving
             answer.update(ok=False, error=f"{type(exc).__name__}: {exc}")
         print(json.dumps(answer, ensure_ascii=False), flush=True)
     await terminal.link.close()
     terminal.journal.close()
+
+
+async def attempt(terminal, op: str, request: dict, answer: dict) -> None:
+    """One operator action; a LinkError before a payment started is raised to the caller."""
+    from terminal.core.cash import Tender
+    from terminal.core.requests import CardInHand, Customer, Pay, PayFlow, customer_of
+
+    # Asked to, or about to serve a customer while not signed on (a power cut while
+    # the station was down, or the station dropped the session keys): the operator
+    # signs on, as the UI asks.
+    if op == "sign_on" or (op in ("pay", "card") and not terminal.session.signed_on):
+        await terminal.sign_on("100101", "123456")
+    if op == "die_after":
+        arm_power_cut(request["appends"])
+    elif op == "pay":
+        kind = request["kind"]
+        customer = request["customer"]
+        if kind == "bill":
+            info = customer_of(await terminal.session.inquire(customer_no=customer))
+            amount = info.due_fen + request.get("extra", 0)
+            pay = Pay(PayFlow.BILL, Tender(amount, amount, info.due_fen), info)
+        else:
+            fen = request["amount"]
+            pay = Pay(PayFlow.PREPAY, Tender(fen, fen), Customer(customer))
+        order = terminal.order(pay)
+        answer["order"] = order.txn
+        done = await terminal.run(order)
+        answer.update(outcome=done.outcome.value, code=done.code, message=done.message)
+    elif op == "card":
+        data = await terminal.card.read()
+        info = customer_of(await terminal.session.inquire(card_serial=data.info.serial))
+        card = CardInHand(data.info.serial.hex(), data.purchase_count)
+        fen = request["amount"]
+        order = terminal.order(Pay(PayFlow.CARD, Tender(fen, fen), info, card))
+        answer["order"] = order.txn
+        done = await terminal.run(order)
+        answer.update(outcome=done.outcome.value, code=done.code, message=done.message)
+    elif op == "resolve_card":
+        for txn in terminal.journal.open_transactions():
+            if terminal.journal.state(txn).value == "card_writing":
+                done = await terminal.executor.resolve_card(txn)
+                answer.setdefault("resolved", []).append(done.outcome.value)
+    elif op == "recover":
+        done = await terminal.recover()
+        answer["recovered"] = [f.outcome.value for _, f in done]
+    elif op == "drain":
+        result = await terminal.drain_outbox()
+        answer.update(
+            delivered=result.delivered, remaining=result.remaining, problem=result.problem
+        )
+    elif op == "settle":
+        outcome = await terminal.settle()
+        answer.update(
+            balanced=outcome.balanced,
+            count=outcome.count,
+            total=outcome.total_fen,
+            differences=outcome.differences,
+        )
+    answer["ok"] = True
 
 
 def main() -> int:
