@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -10,6 +12,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from tests.station_client import StationClient
+
+OWN_BASETEMP = pytest.StashKey[str]()
 
 # A fixed day for the station: statistics and billing months do not depend on when tests run.
 STATION_NOW = datetime(2026, 11, 22, 2, 30, tzinfo=UTC)
@@ -61,10 +65,26 @@ def station(tmp_path) -> Iterator[RunningStation]:
 
 
 def pytest_configure(config) -> None:
-    """Point the session at its own pcscd before anything touches PC/SC (``tests.card_kit``)."""
+    """Give the session folders of its own: temporary files and a pcscd (``tests.card_kit``).
+
+    pytest's default temporary folders are numbered under one folder per user, and each new
+    session deletes the oldest: a second test run started on the same machine removed a
+    running session's station database mid-test ("no such table"). A folder made for this run
+    alone cannot be taken by another. The pcscd must be chosen before anything touches PC/SC.
+    """
     from tests.card_kit import point_at_private_pcscd
 
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="gridpos-tests-")
+        config.stash[OWN_BASETEMP] = config.option.basetemp
     point_at_private_pcscd()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """A clean run leaves nothing behind; a failed one keeps its files to look at."""
+    own = session.config.stash.get(OWN_BASETEMP, None)
+    if own is not None and exitstatus == 0:
+        shutil.rmtree(own, ignore_errors=True)
 
 
 def pytest_unconfigure(config) -> None:

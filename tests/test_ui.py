@@ -501,3 +501,22 @@ def test_the_payment_screens_keep_amounts_whole():
         assert all(width(line) <= 32 for line in lines)
         for part in whole:
             assert any(part in line for line in lines), lines
+
+
+def test_status_bar_says_what_the_modem_waits_for_and_low_power_within_the_width():
+    """The wait and its seconds replace 在线/离线; paper then the clock give way, never the wait
+    or what is owed."""
+    from ui.render import COLUMNS, status_line
+
+    now = datetime(2026, 11, 30, 6, 7)
+    waiting = Status(bars=2, pending=1, time=now, waiting="wait_network", waiting_s=35)
+    line = status_line(waiting)
+    assert "正在搜索网络35秒" in line and "待1" in line and "离线" not in line
+    assert width(line) <= COLUMNS
+    low = status_line(replace(waiting, low_power=True))
+    assert "电量低" in low and "待1" in low and width(low) <= COLUMNS
+    assert ":" not in low  # the clock gave way before anything the operator must know
+    calm = status_line(Status(bars=3, link_up=True, time=now))
+    assert calm.startswith("▂▄▆_ 在线") and ":" in calm
+    english = status_line(replace(waiting, locale="en", waiting="wait_sim", waiting_s=3))
+    assert "waiting for the SIM card 3s" in english

@@ -16,15 +16,35 @@ from ui.texts import t
 COLUMNS = 32  # a 320-pixel display with a 20-pixel CJK font holds 16 characters, 32 columns
 
 
-def status_line(status: Status) -> str:
-    """The status bar as one line of text: signal bars, link, owed items, paper, clock."""
+def status_line(status: Status, columns: int = COLUMNS) -> str:
+    """The status bar as one line: signal bars, link (or what it waits for), owed items, low
+    power, paper, clock. When it is too long for the display, the least useful parts go first
+    (paper, then the clock), never the link, the wait or what is owed."""
     locale = status.locale
     bars = "" if status.bars is None else "▂▄▆█"[: status.bars].ljust(4, "_")
     link = t("link_up" if status.link_up else "link_down", locale)
+    if status.waiting:
+        link = t("waiting_s", locale, what=_wait_text(status.waiting, locale), s=status.waiting_s)
     pending = t("pending_n", locale, n=status.pending) if status.pending else ""
+    power = t("low_power", locale) if status.low_power else ""
     paper = "" if status.paper is None else t("paper_ok" if status.paper else "paper_out", locale)
     clock = (status.time or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).strftime("%H:%M")
-    return " ".join(part for part in (bars, link, pending, paper, clock) if part)
+    parts = [bars, link, pending, power, paper, clock]
+    for droppable in (4, 5):  # paper, clock
+        line = " ".join(part for part in parts if part)
+        if width(line) <= columns:
+            return line
+        parts[droppable] = ""
+    return " ".join(part for part in parts if part)
+
+
+def _wait_text(key: str, locale: str) -> str:
+    """The modem's own words for what it waits for (the same ones ``gridpos diag modem``
+    prints); loaded only when there is a wait to show, that is, with a GPRS module."""
+    from drivers.modem.ready import WAIT_TEXT
+
+    zh, en = WAIT_TEXT.get(key, (key, key))
+    return zh if locale == "zh_CN" else en
 
 
 def text_lines(screen: Screen, status: Status, columns: int = COLUMNS) -> list[str]:

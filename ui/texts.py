@@ -204,6 +204,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "paper_ok": ("纸", "paper"),
     "paper_out": ("缺纸", "NO PAPER"),
     "pending_n": ("待{n}", "pend {n}"),
+    "waiting_s": ("{what}{s}秒", "{what} {s}s"),
+    "low_power": ("电量低", "LOW BATT"),
 }
 
 

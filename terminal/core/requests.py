@@ -434,3 +434,6 @@ class Status:
     paper: bool | None = True  # None: unknown
     time: datetime | None = None  # None: now
     locale: str = "zh_CN"
+    waiting: str = ""  # what the link waits for (a modem wait key, e.g. "wait_sim"); "" none
+    waiting_s: int = 0  # for how many seconds so far
+    low_power: bool = False  # the module warned of under-voltage: charge the battery

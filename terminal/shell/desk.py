@@ -293,7 +293,9 @@ class Desk:
         return last
 
     def status(self, locale: str) -> rq.Status:
+        """The status bar; a GPRS module adds its signal, what it waits for and low power."""
         transport = self.terminal.link.transport
+        waiting = getattr(transport, "status_key", None) or ""
         return rq.Status(
             bars=getattr(transport, "signal_bars", None) if transport is not None else None,
             link_up=bool(transport is not None and transport.connected),
@@ -301,6 +303,9 @@ class Desk:
             paper=self.terminal.receipts.paper,
             time=datetime.now(UTC),
             locale=locale,
+            waiting=waiting if waiting.startswith("wait_") else "",
+            waiting_s=getattr(transport, "status_seconds", 0),
+            low_power=bool(getattr(transport, "low_power", False)),
         )
 
 
