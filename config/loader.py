@@ -53,11 +53,12 @@ class StationConfig:
 
 @dataclass(frozen=True)
 class ModemConfig:
-    """[modem]: the GPRS module's port, dialect and APN."""
+    """[modem]: the GPRS module's port, dialect, how it hands over received data, and APN."""
 
     port: str = _rule(pattern=r"\S+")
     baudrate: int = _rule(choices=(9600, 19200, 38400, 57600, 115200, 230400, 460800))
     dialect: str = _rule(choices=("sim800", "m26"))
+    receive: str = _rule(choices=("push", "manual"))
     apn: str = _rule(pattern=r"[\x21-\x7e]{0,62}")
     apn_user: str = _rule(pattern=r"[\x20-\x7e]{0,32}")
     apn_password: str = _rule(pattern=r"[\x20-\x7e]{0,32}")
@@ -275,3 +276,5 @@ def _check_relations(config: Config, source: str) -> None:
         raise ConfigError(f"{source}: limits.min_purchase_fen: larger than limits.max_purchase_fen")
     if timeouts.retry_first_s > timeouts.retry_max_s:
         raise ConfigError(f"{source}: timeouts.retry_first_s: larger than timeouts.retry_max_s")
+    if config.modem.receive == "manual" and config.modem.dialect != "sim800":
+        raise ConfigError(f"{source}: modem.receive: manual (AT+CIPRXGET) is for sim800 only")

@@ -21,12 +21,9 @@ def make_terminal(folder: Path, port: int, terminal_id: str = "T0000001", **kwar
     from station.seed import demo_master_key
 
     journal = Journal(folder / "journal.db", folder / "journal.key")
-    link = StationLink(
-        SocketTransport,
-        "127.0.0.1",
-        port,
-        connect_timeout=5,
-        response_timeout=kwargs.pop("response_timeout", 5),
+    response_timeout = kwargs.pop("response_timeout", 5)
+    link = kwargs.pop("link", None) or StationLink(
+        SocketTransport, "127.0.0.1", port, connect_timeout=5, response_timeout=response_timeout
     )
     kwargs.setdefault("printer", EscPosPrinter("file", str(folder / "printer.out")))
     return Terminal(journal, link, terminal_id, demo_master_key(terminal_id), **kwargs)

@@ -17,6 +17,7 @@ def test_defaults_load_and_document_every_key():
     config = load_config()
     assert config.terminal.id == "T0000001"
     assert config.modem.dialect == "sim800"
+    assert config.modem.receive == "push"
     assert config.printer.paper_width_mm == 58
     assert config.ui.locale == "zh_CN"
     # every key in default.toml has a comment line above it or in its section header
@@ -50,6 +51,11 @@ def test_site_file_overlays_defaults(tmp_path):
         ("[limits]\nmin_purchase_fen = 300000\n", "limits.min_purchase_fen: larger than"),
         ("[keypad]\ngrab = 1\n", "keypad.grab: must be true or false, not 1"),
         ("[modem\n", "not valid TOML"),
+        ('[modem]\nreceive = "pull"\n', "modem.receive: must be one of push, manual, not 'pull'"),
+        (
+            '[modem]\ndialect = "m26"\nreceive = "manual"\n',
+            "modem.receive: manual (AT+CIPRXGET) is for sim800 only",
+        ),
     ],
 )
 def test_bad_file_names_file_and_key(tmp_path, body, message):

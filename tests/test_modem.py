@@ -384,8 +384,8 @@ def test_a_payment_through_the_modem_to_the_station(station, tmp_path):
         modem = Modem(emulator.path, "m26")
         modem.start()
         transport = ModemTransport(modem, link_up_timeout=10)
-        t = make_terminal(tmp_path, station.port)
-        t.link = StationLink(lambda: transport, "127.0.0.1", station.port, 10, 5)
+        link = StationLink(lambda: transport, "127.0.0.1", station.port, 10, 5)
+        t = make_terminal(tmp_path, station.port, link=link)  # every piece uses this link
         await t.sign_on("100101", "123456")
         emulator.control("link drop-after 10")  # the first answer is cut mid-way
         done = await t.run(prepay_order(t, 3000))
@@ -393,6 +393,10 @@ def test_a_payment_through_the_modem_to_the_station(station, tmp_path):
         await t.drain_outbox()
         assert journal_view(t) == ledger_view(station.ledger.path)
         assert t.delivery.pending() == []
+        # It all went through the module: opened there, sent there, cut there and reopened.
+        opens = [c for c in emulator.commands if c.upper().startswith("AT+QIOPEN")]
+        assert len(opens) >= 2, emulator.commands
+        assert any(c.upper().startswith("AT+QISEND") for c in emulator.commands)
         await t.link.close()
         modem.stop()
 

@@ -7,7 +7,10 @@ die of what the line carries.
 
 Binary data is read by length, never by line: after ``+IPD,<n>:`` (SIMCom, AT+CIPHEAD=1)
 or ``IPD<n>:`` / ``IPD<n>TCP:`` (Quectel, AT+QIHEAD=1) the next n bytes are data; Quectel may
-put a ``+RECEIVE: <id>, <n>`` line first, with or without the IPD header after it. NUL and 0xFF
+put a ``+RECEIVE: <id>, <n>`` line first, with or without the IPD header after it. In SIM800
+manual receive mode (AT+CIPRXGET=1) the answer line ``+CIPRXGET: 2,<n>,<left>`` to a read is
+both a line (the read command's value: how much is still unread) and a data header: the n bytes
+after its line end are data. NUL and 0xFF
 bytes outside data are dropped; other bytes that are not ASCII become U+FFFD in a line. The
 ``>`` prompt is recognised at the start of a line without waiting for a line end, since the
 module sends none.
@@ -43,6 +46,7 @@ Event = Line | Prompt | Data
 
 IPD = re.compile(rb"\+IPD,(\d{1,5}):")
 RECEIVE = re.compile(rb"\+RECEIVE: ?(\d), ?(\d{1,5})\r?\n")
+RXGET = re.compile(rb"\+CIPRXGET: ?2,(\d{1,5}),(\d{1,5})\r?\n")  # SIM800 AT+CIPRXGET=2,<n>
 QIPD = re.compile(rb"IPD(\d{1,5})(?:TCP|UDP)?:")  # Quectel with AT+QIHEAD=1
 QIPD_START = re.compile(rb"I(?:P(?:D\d{0,5}(?:T(?:C(?:P)?)?|U(?:D(?:P)?)?)?)?)?\Z")
 NOISE = b"\0\xff\r\n"  # dropped between lines: NUL and 0xFF are never AT text
@@ -81,7 +85,7 @@ class ATReader:
                 if self._buffer[:1] == b" ":
                     del self._buffer[:1]
                 continue
-            framed = self._data_header()
+            framed = self._data_header(events)
             if framed is None:
                 break  # a data header may still be arriving
             if framed:
@@ -106,8 +110,16 @@ class ATReader:
         ends = [i for i in (cr, lf) if i >= 0]
         return min(ends) if ends else -1
 
-    def _data_header(self) -> bool | None:
+    def _data_header(self, events: list[Event]) -> bool | None:
         """True when a data header was taken; False when none here; None when one is partial."""
+        if self._buffer.startswith(b"+CIPRXGET: 2") or self._buffer.startswith(b"+CIPRXGET:2"):
+            match = RXGET.match(self._buffer)
+            if match is None:
+                if len(self._buffer) < 26 and b"\n" not in self._buffer:
+                    return None
+                return False
+            events.append(Line(_text(match.group(0)).strip()))
+            return self._start_data(0, int(match.group(1)), match.end())
         if self._buffer.startswith(b"+IPD"):
             match = IPD.match(self._buffer)
             if match is None:

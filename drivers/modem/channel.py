@@ -44,10 +44,16 @@ __all__ = ["Modem", "ModemError", "ModemTimeout", "Reply"]
 
 
 class Modem:
-    def __init__(self, port: str, dialect: str = "sim800", baudrate: int = 115200) -> None:
+    def __init__(
+        self, port: str, dialect: str = "sim800", baudrate: int = 115200, receive: str = "push"
+    ) -> None:
         import serial
 
         self.dialect: Dialect = DIALECTS[dialect]
+        if receive not in self.dialect.receive_modes:
+            modes = ", ".join(self.dialect.receive_modes)
+            raise ModemError(f"{dialect} receives data only as: {modes}, not {receive!r}")
+        self.receive = receive  # "push": +IPD,<n>: pushed; "manual": pulled with AT+CIPRXGET
         try:
             self.serial = serial.serial_for_url(port, baudrate=baudrate, timeout=0)
         except (serial.SerialException, ValueError) as exc:

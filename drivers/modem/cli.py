@@ -42,10 +42,12 @@ async def _diagnose(args: argparse.Namespace) -> int:
         return " ".join(WAIT_TEXT[key])
 
     try:
-        modem = Modem(
+        dialect = args.dialect or config.modem.dialect
+        modem = Modem(  # the configured receive mode belongs to the configured dialect
             args.port or config.modem.port,
-            args.dialect or config.modem.dialect,
+            dialect,
             config.modem.baudrate,
+            config.modem.receive if dialect == config.modem.dialect else "push",
         )
         modem.start()
         link = ModemTransport(

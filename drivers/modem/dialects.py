@@ -24,6 +24,8 @@ CREG = re.compile(  # +CREG: <n>,<stat>[,<lac>,<ci>]; the URC has no <n>: +CREG:
 CPIN = re.compile(r"^\+CPIN: ?([A-Z][A-Z -]*)$")
 CSQ = re.compile(r"^\+CSQ: ?(\d{1,2}),(\d{1,2})$")
 COPS = re.compile(r'^\+COPS: ?\d(?:,\d,"([^"]*)")?')
+RXGET_READ = re.compile(r"^\+CIPRXGET: ?2,(\d{1,5}),(\d{1,5})$")  # <read now>,<still unread>
+RXGET_MAX = 1460  # the most one AT+CIPRXGET=2,<n> may ask for (SIM800 manual)
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,13 @@ class Dialect:
     chunk: int = 1460
     urcs: dict[str, str] = field(default_factory=dict)  # line prefix -> link event kind
     ccid: str = "AT+CCID"
+    receive_modes: tuple[str, ...] = ("push",)  # how received data may reach the host
 
-    def setup(self, apn: str, user: str, password: str) -> list[Command]:
+    def setup(self, apn: str, user: str, password: str, receive: str = "push") -> list[Command]:
+        raise NotImplementedError
+
+    def read(self) -> Command:
+        """Manual receive: pull up to one chunk of what the module holds (SIM800 only)."""
         raise NotImplementedError
 
     def activate(self) -> list[Command]:
@@ -77,14 +84,22 @@ SEND_FINALS = ("SEND OK", "DATA ACCEPT:")  # DATA ACCEPT:<n> when AT+CIPQSEND=1
 
 
 class Sim800(Dialect):
-    def setup(self, apn: str, user: str, password: str) -> list[Command]:
+    def setup(self, apn: str, user: str, password: str, receive: str = "push") -> list[Command]:
+        # Manual receive (AT+CIPRXGET=1) must be set before the connection starts; push mode
+        # sends nothing for it, so firmware without AT+CIPRXGET still comes up.
+        manual = [Command("AT+CIPRXGET=1")] if receive == "manual" else []
         return [
             self.deactivate(),
             Command("AT+CIPMUX=0"),
             Command("AT+CIPHEAD=1"),  # received data as +IPD,<n>:<data>
             Command("AT+CIPQSEND=0"),  # the mode we expect: SEND OK after the peer's ACK
+            *manual,
             Command(f'AT+CSTT="{apn}","{user}","{password}"'),
         ]
+
+    def read(self) -> Command:
+        # The answer line carries the lengths; its n data bytes follow it (``at.RXGET``).
+        return Command(f"AT+CIPRXGET=2,{RXGET_MAX}", answer=RXGET_READ, link=True)
 
     def activate(self) -> list[Command]:
         return [
@@ -119,7 +134,7 @@ class Sim800(Dialect):
 
 
 class M26(Dialect):
-    def setup(self, apn: str, user: str, password: str) -> list[Command]:
+    def setup(self, apn: str, user: str, password: str, receive: str = "push") -> list[Command]:
         return [
             self.deactivate(),
             Command("AT+QIFGCNT=0"),
@@ -187,6 +202,11 @@ COMMON_URCS = {
 }
 
 DIALECTS: dict[str, Dialect] = {
-    "sim800": Sim800("sim800", urcs={**COMMON_URCS, "+PDP: DEACT": "pdp_deact"}),
+    "sim800": Sim800(
+        "sim800",
+        # "+CIPRXGET: 1" (and "+CIPRXGET: 1,<ip>:<port>" with AT+CIPSRIP=1): data is waiting
+        urcs={**COMMON_URCS, "+PDP: DEACT": "pdp_deact", "+CIPRXGET: 1": "rx_ready"},
+        receive_modes=("push", "manual"),
+    ),
     "m26": M26("m26", urcs={**COMMON_URCS, "+PDP DEACT": "pdp_deact"}, ccid="AT+QCCID"),
 }

@@ -80,11 +80,14 @@ class ModemTransport:
         self.active = False  # PDP context up
         self.failures = 0  # connects failed in a row: the rung of the recovery ladder
         self.status_key: str | None = None
+        self.status_seconds = 0  # how long the current wait has lasted
         self.low_power = False
         self.fresh = True  # just powered up or reset: the network search may take a minute
         self._connected = False
         self._closed_reason = ""
         self._wake = asyncio.Event()
+        self._puller: asyncio.Task[None] | None = None  # reads manual-mode data (AT+CIPRXGET)
+        self._rx_more = False
         modem.on_urc = self._urc
 
     @property
@@ -104,6 +107,7 @@ class ModemTransport:
         if key is not None and key != self.status_key:
             log.info("modem: %s", WAIT_TEXT.get(key, (key, key))[1])
         self.status_key = key
+        self.status_seconds = seconds
         self.on_status(key, seconds)
 
     def _urc(self, kind: str, line: str) -> None:
@@ -121,6 +125,40 @@ class ModemTransport:
             self._status("low_power")
         elif kind == "registration":
             log.info("modem: %s", line)
+        elif kind == "rx_ready":
+            self._pull_soon()
+
+    # --- manual receive (SIM800 AT+CIPRXGET=1) --------------------------------------------
+
+    def _pull_soon(self) -> None:
+        """``+CIPRXGET: 1``: data waits in the module; read it, in the command queue's turn.
+
+        The module reports once and not again until its buffer has been read empty, so one
+        reader runs to cnflength 0; a report that comes while it runs makes it go round once
+        more rather than start a second reader. Taken in push mode too: a module left in manual
+        mode by an earlier program would otherwise hold the station's answer for ever.
+        """
+        self._rx_more = True
+        if self._puller is None or self._puller.done():
+            self._puller = asyncio.get_running_loop().create_task(self._pull())
+
+    async def _pull(self) -> None:
+        command = self.modem.dialect.read()
+        try:
+            while self._rx_more:
+                self._rx_more = False
+                left = 1
+                while left:  # the data itself goes to the receive queue as it is read
+                    reply = await self.modem.command(command)
+                    lengths = reply.match(command)
+                    if lengths is None:
+                        raise ModemError(f"{command.text}: no +CIPRXGET: 2 line in the answer")
+                    got, left = int(lengths[0]), int(lengths[1])
+                    if not got and left:  # would ask for ever
+                        raise ModemError(f"{command.text}: {left} bytes unread, none given")
+        except LinkError as exc:  # ERROR, CLOSED or a timeout between reads: a broken link
+            if self._connected:
+                self._drop(f"receive failed: {exc}")
 
     def _drop(self, reason: str, link_only: bool = True) -> None:
         was = self._connected
@@ -172,7 +210,7 @@ class ModemTransport:
             raise ModemError("no signal (CSQ 99)")
         await m.command(Command("AT+CGATT=1", timeout=self.link_up_timeout))
         apn = self.apn or _default_apn(info.operator)
-        for command in m.dialect.setup(apn, self.user, self.password):
+        for command in m.dialect.setup(apn, self.user, self.password, m.receive):
             await m.command(command)
         reply = None
         for command in m.dialect.activate():

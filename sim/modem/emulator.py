@@ -2,7 +2,8 @@
 
 The program under test opens the pty's slave path with pyserial exactly as it would open the
 module's UART. The emulator answers every AT command the driver uses in the module's dialect,
-echoes until ATE0, frames received data as the module does (``+IPD,n:`` / ``+RECEIVE: 0, n``),
+echoes until ATE0, frames received data as the module does (``+IPD,n:`` / ``+RECEIVE: 0, n``,
+or held for ``AT+CIPRXGET=2,<n>`` reads in SIM800 manual mode),
 and models the GPRS link: round-trip time, bandwidth and jitter on the data in both directions
 (``sim.modem.network``). After the ``>`` prompt of a send or an SMS the bytes are data, not
 commands, as on the module: a program that dies at the prompt leaves the module there, and the
@@ -109,6 +110,7 @@ class ModemEmulator(TcpSide, FieldBehaviour):
         self.muted = False
         self.send_fail = 0
         self.cfun, self.qsend = 1, False
+        self.rx_manual = False  # AT+CIPRXGET is not kept over a reset
         for line in RDY_LINES:
             self._urc(line)
 
@@ -329,6 +331,8 @@ class ModemEmulator(TcpSide, FieldBehaviour):
             self._activate()
         elif up == "AT+CIFSR":
             ok("10.21.83.7") if self.active else ok("ERROR")
+        elif up.startswith("AT+CIPRXGET"):
+            self._rxget(up)
         elif up.startswith("AT+CIPSTART="):
             self._open(text)
         elif up.startswith("AT+CIPSEND"):

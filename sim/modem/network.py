@@ -4,7 +4,9 @@
 link's bandwidth, jitter); a ``Pipe`` delivers chunks in order, each no earlier than its delay.
 ``TcpSide`` is the module's TCP connection to the target — what ``AT+CIPSTART``/``AT+QIOPEN``
 open and ``AT+CIPSEND``/``AT+QISEND`` write to — with the link's faults: the connection dropped
-after n bytes either way, data held late or delivered twice, ``SEND FAIL``. It is a base of
+after n bytes either way, data held late or delivered twice, ``SEND FAIL`` — and how received
+data reaches the terminal: pushed (``+IPD,n:``, ``+RECEIVE``) or, in SIM800 manual mode
+(``AT+CIPRXGET=1``), kept in the module until the terminal reads it. It is a base of
 ``ModemEmulator`` rather than an object of its own because the fault attributes are the
 emulator's (the fault campaign sets and clears them directly) and everything it reports goes
 out on the emulator's pseudo-terminal, in the dialect's words.
@@ -90,6 +92,10 @@ class TcpSide:
         self.drop_down: int | None = None  # … towards the terminal
         self.late_down = 0.0  # the next data towards the terminal is held this long
         self.duplicate_down = False  # the next data towards the terminal arrives twice
+        self.rx_manual = False  # SIM800 AT+CIPRXGET=1: data waits here until the host reads it
+        self.rx_buffer = bytearray()
+        self._rx_reported = False  # "+CIPRXGET: 1" sent; not again until read empty
+        self._rx_lock = threading.Lock()  # the link's thread fills, the pty's thread reads
         self.sent_up = 0
         self.sent_down = 0
         self._up: Pipe | None = None
@@ -195,6 +201,13 @@ class TcpSide:
         self._frame_down(data)
 
     def _frame_down(self, data: bytes) -> None:
+        if self.dialect == "sim800" and self.rx_manual:
+            with self._rx_lock:
+                self.rx_buffer += data
+                report, self._rx_reported = not self._rx_reported, True
+            if report:
+                self._urc("+CIPRXGET: 1")
+            return
         if self.dialect == "sim800":
             self._write(f"\r\n+IPD,{len(data)}:".encode() + data)
         else:
@@ -202,7 +215,45 @@ class TcpSide:
             header = f"IPD{len(data)}:" if self.rx_framing != "receive" else ""
             self._write((line + header).encode() + data)
 
+    def _rxget(self, up: str) -> None:
+        """``AT+CIPRXGET``, SIM800 manual receive, as its AT manual describes it.
+
+        ``=1``/``=0`` switch the mode, only before a connection starts; ``?`` reports it.
+        ``=2,<n>`` answers ``+CIPRXGET: 2,<read>,<left>``, the read bytes as they are on the
+        next line, then ``OK``; ``=3,<n>`` the same in hex (at most 730); ``=4`` answers
+        ``+CIPRXGET: 4,<left>``. Reads need the mode on and the connection open, else ERROR.
+        """
+        if up == "AT+CIPRXGET?":
+            self._reply(f"+CIPRXGET: {int(self.rx_manual)}", "OK")
+            return
+        mode, _, size = up.partition("=")[2].partition(",")
+        if mode in ("0", "1") and not size:
+            if self.sock is not None:
+                self._reply("ERROR")
+            else:
+                self.rx_manual = mode == "1"
+                self._reply("OK")
+            return
+        if not self.rx_manual or self.sock is None:
+            self._reply("ERROR")
+        elif mode == "4" and not size:
+            self._reply(f"+CIPRXGET: 4,{len(self.rx_buffer)}", "OK")
+        elif mode in ("2", "3") and size.isdigit() and 0 < int(size) <= (1460, 730)[mode == "3"]:
+            with self._rx_lock:
+                read = bytes(self.rx_buffer[: int(size)])
+                del self.rx_buffer[: len(read)]
+                left = len(self.rx_buffer)
+                self._rx_reported = self._rx_reported and left > 0
+            body = read if mode == "2" else read.hex().upper().encode()
+            head = f"\r\n+CIPRXGET: {mode},{len(read)},{left}\r\n".encode()
+            self._write(head + body + b"\r\nOK\r\n")
+        else:
+            self._reply("ERROR")
+
     def _close_tcp(self, urc: str | None) -> None:
+        with self._rx_lock:  # what the host had not read goes with the connection
+            self.rx_buffer.clear()
+            self._rx_reported = False
         sock, self.sock = self.sock, None
         for pipe in (self._up, self._down):
             if pipe is not None:

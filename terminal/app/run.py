@@ -65,7 +65,9 @@ def build_terminal(config):
     if config.station.transport == "modem":
         from drivers.modem.modem import Modem, ModemTransport
 
-        modem = Modem(config.modem.port, config.modem.dialect, config.modem.baudrate)
+        modem = Modem(
+            config.modem.port, config.modem.dialect, config.modem.baudrate, config.modem.receive
+        )
         transport = ModemTransport(
             modem,
             config.modem.apn,
