@@ -11,6 +11,7 @@ modes, and a real message between the terminal and the station in manual mode.
 from __future__ import annotations
 
 import os
+import select
 import threading
 import tty
 
@@ -64,12 +65,17 @@ class ScriptedModule:
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.path = os.ttyname(self.slave)
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
     def _serve(self) -> None:
+        """Read and answer until ``close``; never touch the descriptor after it (see there)."""
         buffer = b""
-        while True:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if not ready:
+                continue
             try:
                 chunk = os.read(self.master, 4096)
             except OSError:
@@ -90,6 +96,12 @@ class ScriptedModule:
         os.write(self.master, data)
 
     def close(self) -> None:
+        """Stop the thread before closing: a closed descriptor's number goes to the next file
+        the process opens, and a thread still reading and answering on it wrote "ERROR" into a
+        later test's SQLite WAL, wiping that station's tables."""
+        self._stop.set()
+        self._thread.join(5)
+        assert not self._thread.is_alive(), "the scripted module did not stop"
         for fd in (self.master, self.slave):
             os.close(fd)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from offline_queue import outbox
 from terminal.core.lifecycle import State
 from terminal.core.orders import Order
@@ -76,11 +74,6 @@ def test_a_refused_item_is_kept_and_blocks_the_ones_behind_it(station, tmp_path)
     asyncio.run(go())
 
 
-@pytest.mark.skip(
-    reason="open defect: in a full run (never alone, nor with only the files before it) the "
-    "station's ledger loses its tables after the proxy's connections close ('no such table: "
-    "terminals' on the 0400); cause not yet found, see the closing note of 2026-11-30"
-)
 def test_given_up_payment_is_reversed_once_the_link_is_back(station, tmp_path):
     async def go():
         proxy = Proxy(station.port)

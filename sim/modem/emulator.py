@@ -68,6 +68,7 @@ class ModemEmulator(TcpSide, FieldBehaviour):
         self.path = os.ttyname(slave)
         self._slave = slave
         self._write_lock = threading.Lock()
+        self._closed = False  # set under _write_lock by close(): no write after it
         self._stop = threading.Event()
         # module state
         self.echo = True
@@ -90,9 +91,17 @@ class ModemEmulator(TcpSide, FieldBehaviour):
         self._stop.set()
         self._close_tcp(None)
         self._thread.join(5)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        # A late reply's timer, a reboot timer or the link's reader may still want to write.
+        # Once the pseudo-terminal is closed its descriptor number is free, and the next file
+        # the process opens gets it (a test's SQLite WAL did): a write then would land in that
+        # file. So closing and writing take the same lock, and nothing is written after close.
+        with self._write_lock:
+            self._closed = True
+            if self._thread.is_alive():
+                return  # its reader still reads the descriptor: leave it open, not reused
+            for fd in (self._master, self._slave):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
     def pdp_deact(self) -> None:
         self.active = False
@@ -177,6 +186,8 @@ class ModemEmulator(TcpSide, FieldBehaviour):
 
     def _write(self, data: bytes) -> None:
         with self._write_lock:
+            if self._closed:
+                return  # closed: the descriptor number may belong to another file by now
             if not self.bytewise:
                 os.write(self._master, data)
                 return

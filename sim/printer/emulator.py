@@ -54,6 +54,10 @@ class PrinterEmulator:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(5)
+        if self._thread.is_alive():
+            # Its thread still reads and writes the pseudo-terminal: closing the descriptor now
+            # would hand its number to the next file opened, and the thread to that file.
+            return
         for fd in (self._master, self._slave):
             with contextlib.suppress(OSError):
                 os.close(fd)
