@@ -32,6 +32,7 @@ from station import postings, reports, session, settlement
 from station.answers import RESPONSE_OF, Context, Declined, reply
 from station.ledger import Ledger, Row
 from terminal.protocol import messages as m
+from terminal.protocol.codes import FINANCIAL, KIND_OF
 from terminal.protocol.records import CodecError
 from terminal.protocol.responses import Code
 
@@ -54,9 +55,9 @@ PROCESSING_FOR: dict[type[m.Message], frozenset[int]] = {
     m.InquiryRequest: frozenset(
         {P.CUSTOMER, P.CUSTOMER_HISTORY, P.AGENT_STATS, P.METER_BILLING, P.RECONCILE}
     ),
-    m.FinancialRequest: m.FINANCIAL - {P.OFFLINE_PAYMENT},
-    m.AdviceRequest: m.FINANCIAL,
-    m.ReversalRequest: m.FINANCIAL - {P.OFFLINE_PAYMENT},
+    m.FinancialRequest: FINANCIAL - {P.OFFLINE_PAYMENT},
+    m.AdviceRequest: FINANCIAL,
+    m.ReversalRequest: FINANCIAL - {P.OFFLINE_PAYMENT},
     m.SettlementRequest: frozenset({P.SETTLEMENT}),
     m.DetailRequest: frozenset({P.DETAIL_DIGEST, P.DETAIL_LISTING}),
     m.HeartbeatRequest: frozenset({P.HEARTBEAT}),
@@ -197,7 +198,7 @@ class Station:
             posting = postings.Posting()
         financial = not isinstance(request, m.InquiryRequest)
         when = (offline and request.time) or self.context.now()
-        kind = m.KIND_OF.get(request.processing) if financial else None
+        kind = KIND_OF.get(request.processing) if financial else None
         if kind is not None:
             # What a reversal must name again, field for field (R31).
             posting.effects["request"] = postings.identity(request)

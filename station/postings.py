@@ -17,6 +17,7 @@ from station.answers import Context, Declined, reply
 from station.ledger import Row
 from terminal.protocol import messages as m
 from terminal.protocol.cardgrant import CardGrant, GrantKind
+from terminal.protocol.codes import KIND_OF
 from terminal.protocol.records import Amount, MeterKind, TxnKind
 from terminal.protocol.responses import Code
 
@@ -203,7 +204,7 @@ def identity(request: m.FinancialRequest | m.AdviceRequest | m.ReversalRequest) 
 def _names_its_original(row: Row, request: m.ReversalRequest) -> bool:
     original = json.loads(row["effects"] or "{}").get("request")
     if original is None:  # stored before originals were recorded: code and amount only
-        return row["kind"] == m.KIND_OF[request.processing] and (
+        return row["kind"] == KIND_OF[request.processing] and (
             row["amount_fen"] == request.amount_fen
         )
     return bool(original == identity(request))
@@ -230,7 +231,7 @@ def reversal(ctx: Context, request: m.ReversalRequest, terminal: Row) -> m.Respo
         db.add_request(
             request.key,
             "void",
-            int(m.KIND_OF[request.processing]),
+            int(KIND_OF[request.processing]),
             None,
             request.amount_fen,
             effects=json.dumps({"request": identity(request)}),

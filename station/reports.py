@@ -14,6 +14,7 @@ from station.answers import STATION_TZ, Context, Declined, reply
 from station.ledger import Row
 from station.tariff import bill_fen
 from terminal.protocol import messages as m
+from terminal.protocol.codes import RECONCILE_DAYS_MAX
 from terminal.protocol.records import Amount, Bill, MeterInfo, MeterKind, PaymentRecord
 from terminal.protocol.responses import Code
 
@@ -45,7 +46,7 @@ def inquiry(ctx: Context, request: m.InquiryRequest, terminal: Row) -> m.Respons
         first, last = (_yymmdd(v) for v in request.range)
         # Bounded so that one inquiry cannot ask the ledger for a terminal's whole history
         # (R38); a longer period is asked for in parts.
-        if not 0 <= (last - first).days < m.RECONCILE_DAYS_MAX:
+        if not 0 <= (last - first).days < RECONCILE_DAYS_MAX:
             raise Declined(Code.INVALID)
         count, total = _day_totals(ctx, terminal["terminal_id"], first, last)
         return reply(request, Code.APPROVED, amounts={Amount.COUNT: count, Amount.TOTAL: total})

@@ -15,6 +15,7 @@ from station.answers import Context, reply
 from station.ledger import Row
 from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
+from terminal.protocol.codes import PROTOCOL_LEGACY, PROTOCOL_VERSION
 from terminal.protocol.records import Amount, StationCommand
 from terminal.protocol.responses import Code
 
@@ -27,12 +28,12 @@ def password_hash(salt: str, password: str) -> str:
 
 # The protocol versions (field 24) this station serves; a terminal asking for a later one is
 # answered with the latest here, and decides itself whether it can work with it (R10).
-SERVED_VERSIONS = range(m.PROTOCOL_LEGACY, m.PROTOCOL_VERSION + 1)
+SERVED_VERSIONS = range(PROTOCOL_LEGACY, PROTOCOL_VERSION + 1)
 
 
 def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response:
     db = ctx.ledger
-    asked = m.PROTOCOL_LEGACY if request.protocol is None else request.protocol
+    asked = PROTOCOL_LEGACY if request.protocol is None else request.protocol
     if asked < SERVED_VERSIONS.start:
         return reply(request, Code.INVALID)  # a version this station no longer serves
     # Field 24 goes back only to a terminal that sent it: an old terminal's decoder refuses it.

@@ -17,7 +17,7 @@ from terminal.core.requests import (
     SignedOn,
     SignOn,
 )
-from terminal.protocol.messages import RECONCILE_DAYS_MAX
+from terminal.protocol.codes import RECONCILE_DAYS_MAX
 from terminal.protocol.responses import Code
 from ui import wording
 from ui.state import MENUS, Action, Command, Do, Flow, Job, Mode, State, Target

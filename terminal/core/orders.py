@@ -19,6 +19,7 @@ from typing import Any
 from terminal.core.cash import Tender
 from terminal.core.requests import CardInHand, Customer, Pay, PayFlow
 from terminal.protocol import messages as m
+from terminal.protocol.codes import KIND_OF
 from terminal.protocol.records import MeterInfo, MeterKind, TxnKind
 
 CARD_KINDS = frozenset(
@@ -73,7 +74,7 @@ class Order:
 
     @property
     def kind(self) -> TxnKind:
-        return m.KIND_OF[self.processing]
+        return KIND_OF[self.processing]
 
     def to_payload(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

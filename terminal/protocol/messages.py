@@ -32,18 +32,10 @@ from terminal.protocol.records import (
     StationCommand,
     Summary,
     TerminalStatus,
-    TxnKind,
 )
 from terminal.protocol.wirespec import BY_NAME, BY_NUMBER, MAC_SIZE, iso_spec
 
 __all__ = ["CodecError", "Processing", "check_mac", "decode", "encode"]
-
-
-# Field 24 at sign-on: the protocol version this code speaks. A terminal that sends no field 24
-# speaks version 1 (the protocol before field 24 existed); the station answers, in the 0810's
-# field 24, the version it will speak with this terminal, and only to a terminal that asked.
-PROTOCOL_VERSION = 2
-PROTOCOL_LEGACY = 1
 
 
 class Processing(enum.IntEnum):
@@ -66,31 +58,6 @@ class Processing(enum.IntEnum):
     DETAIL_LISTING = 960001  # the posted transactions of a (small) trace range
     HEARTBEAT = 990000
 
-
-# A 340000 reconciliation covers at most this many days, first and last included (R38).
-RECONCILE_DAYS_MAX = 28
-
-FINANCIAL = frozenset(
-    {
-        Processing.BILL_PAYMENT,
-        Processing.PREPAYMENT,
-        Processing.CARD_PURCHASE,
-        Processing.CARD_REISSUE,
-        Processing.CARD_OPEN,
-        Processing.OFFLINE_PAYMENT,
-    }
-)
-
-# The one map between a financial processing code and the kind settlement lists and digests.
-KIND_OF: dict[Processing, TxnKind] = {
-    Processing.BILL_PAYMENT: TxnKind.BILL_PAYMENT,
-    Processing.PREPAYMENT: TxnKind.PREPAYMENT,
-    Processing.CARD_PURCHASE: TxnKind.CARD_PURCHASE,
-    Processing.CARD_REISSUE: TxnKind.CARD_REISSUE,
-    Processing.CARD_OPEN: TxnKind.CARD_OPEN,
-    Processing.OFFLINE_PAYMENT: TxnKind.OFFLINE_PAYMENT,
-}
-PROCESSING_OF: dict[TxnKind, Processing] = {kind: code for code, kind in KIND_OF.items()}
 
 _processing_number = number_field("processing")
 

@@ -15,6 +15,7 @@ from terminal.core.lifecycle import SYSTEM
 from terminal.core.orders import OrderIds
 from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
+from terminal.protocol.codes import PROTOCOL_LEGACY, PROTOCOL_VERSION
 from terminal.protocol.responses import KEY_DROPPED
 from terminal.shell.link import StationLink
 
@@ -45,7 +46,7 @@ class Session:
         self.batch = journal.counter("batch", 0)
         self.agent_name = ""
         self.operator = ""
-        self.protocol = m.PROTOCOL_LEGACY  # the version the station speaks with us (field 24)
+        self.protocol = PROTOCOL_LEGACY  # the version the station speaks with us (field 24)
 
     @property
     def signed_on(self) -> bool:
@@ -60,7 +61,7 @@ class Session:
             trace=trace,
             account=account,
             password=block,
-            protocol=m.PROTOCOL_VERSION,
+            protocol=PROTOCOL_VERSION,
         )
         reply = await self.link.exchange(request, self.master_key)
         if not reply.approved:
@@ -69,7 +70,7 @@ class Session:
         self.mac_key = keylib.unwrap_key(self.master_key, reply.keys)
         self.batch = reply.batch or 1
         self.agent_name = reply.name or ""
-        self.protocol = reply.protocol or m.PROTOCOL_LEGACY  # a station without field 24: 1
+        self.protocol = reply.protocol or PROTOCOL_LEGACY  # a station without field 24: 1
         self.operator = account
         next_trace = max(self.journal.counter("next_trace", 1), reply.trace)
         self.journal.set_counter("next_trace", next_trace)

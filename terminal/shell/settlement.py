@@ -19,6 +19,7 @@ from terminal.core.orders import Order, txn_key
 from terminal.core.receipt import SettlementSlip
 from terminal.core.settlement import Difference, Entries, find_differences
 from terminal.protocol import messages as m
+from terminal.protocol.codes import PROCESSING_OF
 from terminal.protocol.digest import summarize
 from terminal.protocol.records import ListingEntry, Summary
 from terminal.shell.delivery import Delivery
@@ -194,7 +195,7 @@ class Settlement:
             if state is State.NEW:
                 entry = difference.station
                 order = Order(
-                    processing=m.PROCESSING_OF[entry.kind],
+                    processing=PROCESSING_OF[entry.kind],
                     terminal_id=self.session.terminal_id,
                     batch=batch,
                     trace=entry.trace,

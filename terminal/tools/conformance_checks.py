@@ -13,6 +13,7 @@ import dataclasses
 from typing import cast
 
 from terminal.protocol import messages as m
+from terminal.protocol.codes import KIND_OF, PROTOCOL_VERSION
 from terminal.protocol.records import Amount, MeterKind, TerminalStatus
 from terminal.tools.conformance_client import has_mac, mac_of
 from terminal.tools.conformance_kit import (
@@ -100,8 +101,7 @@ def next_trace(kit: Kit) -> None:
 @check(SIGN_ON, "R10", "signon-version", "field 24 answered with the version spoken; absent if"
        " the 0800 had none")  # fmt: skip
 def signon_version(kit: Kit) -> None:
-    version = getattr(m, "PROTOCOL_VERSION", None)
-    expect(version is not None, "this protocol package defines no PROTOCOL_VERSION")
+    version = PROTOCOL_VERSION
     c = kit.connect()
     try:
         asked = c.sign_on(kit.demo.operator, kit.demo.password, trace=kit.c.trace + 1,
@@ -142,7 +142,7 @@ def mac_checked(kit: Kit) -> None:
     )
     answer = c.ask(request, bytes(range(16)))
     if code(answer) == "00":  # wrongly taken: booked, so that settlement checks stay apart
-        kit.posted[request.trace] = (m.KIND_OF[P.PREPAYMENT], request.amount_fen)
+        kit.posted[request.trace] = (KIND_OF[P.PREPAYMENT], request.amount_fen)
     expect_code(answer, "A0", "0200 with a wrong MAC")
     kit.drop()
     after = kit.stats()[Amount.AGENT_LIMIT]
@@ -407,7 +407,7 @@ def offline_payment(kit: Kit) -> None:
         time=c.sign_on_answer.time,
     )
     expect_code(c.ask(advice), "00", "0220 offline payment")
-    kit.posted[advice.trace] = (m.KIND_OF[P.OFFLINE_PAYMENT], 3000)
+    kit.posted[advice.trace] = (KIND_OF[P.OFFLINE_PAYMENT], 3000)
     after = kit.stats()[Amount.AGENT_LIMIT]
     expect(after == before - 3000, f"limit {before} -> {after} after an offline payment of 3000")
 

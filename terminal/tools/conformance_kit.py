@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from terminal.protocol import messages as m
+from terminal.protocol.codes import KIND_OF
 from terminal.protocol.records import Amount, TxnKind
 from terminal.tools.conformance_client import Client, KitError
 
@@ -182,7 +183,7 @@ class Kit:
         )
         answer = c.ask(request)
         if answer.response == "00" and request.batch == c.batch:
-            self.posted[request.trace] = (m.KIND_OF[processing], amount)
+            self.posted[request.trace] = (KIND_OF[processing], amount)
             self.sent[request.trace] = request
         self.keep["last"] = request
         return answer

@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any
 
 from terminal.protocol import messages as m
+from terminal.protocol.codes import KIND_OF
 from terminal.protocol.digest import summarize
 from terminal.protocol.records import Amount, ListingEntry, Summary
 from terminal.tools.conformance_checks import STATUS
@@ -226,7 +227,7 @@ def reversal_confirmed_card(kit: Kit) -> None:
     )
     expect_code(c.ask(advice), "00", "0220 completion of the card purchase")
     expect_code(kit.reverse(purchase), "12", "0400 of a confirmed card purchase")
-    kit.posted[purchase.trace] = (m.KIND_OF[P.CARD_PURCHASE], purchase.amount_fen)
+    kit.posted[purchase.trace] = (KIND_OF[P.CARD_PURCHASE], purchase.amount_fen)
 
 
 # --- settlement ------------------------------------------------------------------------------
@@ -300,7 +301,7 @@ def settle_balanced(kit: Kit) -> None:
     expect_code(again.answer, "00", "repeat of the balanced 0500")
     expect(again.answer.batch == first.answer.batch, "the repeat names another next batch")
     kit.keep.update(closed=batch, claim=(summary, total), next_batch=first.answer.batch)
-    prepaid = [t for t, (kind, _) in kit.posted.items() if kind == m.KIND_OF[P.PREPAYMENT]]
+    prepaid = [t for t, (kind, _) in kit.posted.items() if kind == KIND_OF[P.PREPAYMENT]]
     kit.keep["closed_payment"] = kit.sent.get(max(prepaid)) if prepaid else None
 
 

@@ -213,7 +213,8 @@ def _flows(c: _Recorder, serial: bytes, count: int) -> None:
     """The requests carry the fields the terminal's orders put in (``terminal/core/orders.py``):
     completions and reversals repeat the amount and the customer."""
     p = m.Processing
-    version = getattr(m, "PROTOCOL_VERSION", None)
+    from terminal.protocol.codes import PROTOCOL_VERSION as version
+
     signed = c.sign_on("100101", "123456", protocol=version)
     _expect(signed, "sign-on")
 
