@@ -115,3 +115,29 @@ def test_cancelled_payment_is_reversed_at_the_station(station, tmp_path):
         await t.link.close()
 
     asyncio.run(go())
+
+
+def test_whatever_ends_a_transaction_wakes_the_delivery_worker(station, tmp_path):
+    """The worker idles a minute between rounds; a completion owed after a payment and a
+    reversal owed after a cancel (or a card resolved) go out at once, not after that minute."""
+
+    async def go():
+        t = make_terminal(tmp_path, station.port)
+        await t.sign_on("100101", "123456")
+        stop = asyncio.Event()
+        worker = asyncio.create_task(t.delivery.keep_delivering(stop, 60, 60, idle_s=60))
+        try:
+            order = prepay_order(t, 1000)
+            await t.run(order)
+            await until(
+                lambda: t.journal.state(order.txn) is State.COMPLETED, 10, "completion sent"
+            )
+            assert (await t.executor.cancel(order.txn)).outcome is State.REVERSAL_QUEUED
+            await until(lambda: t.journal.state(order.txn) is State.REVERSED, 10, "reversal sent")
+        finally:
+            stop.set()
+            await worker
+        assert ledger_view(station.ledger.path) == {}
+        await t.link.close()
+
+    asyncio.run(go())

@@ -45,12 +45,14 @@ class Executor:
         receipts: Receipts,
         card: CardWriter | None = None,
         repeats: int = 2,
+        owed: Callable[[], None] = lambda: None,
     ) -> None:
         self.journal = journal
         self.session = session
         self.receipts = receipts
         self.card = card
         self.repeats = repeats
+        self.owed = owed  # called whenever a transaction's part ends: something may now be owed
         self.ask_operator: OperatorAsk = give_up
 
     def view(self, txn: str) -> e.View | None:
@@ -95,6 +97,14 @@ class Executor:
         return results
 
     async def _execute(self, view: e.View, commands: list[e.Command]) -> e.Finished:
+        """Carry the commands out; however it ends (run, card resolved, cancel, recovery), a
+        completion or a reversal may now be owed, so the delivery worker is woken."""
+        try:
+            return await self._carry_out(view, commands)
+        finally:
+            self.owed()
+
+    async def _carry_out(self, view: e.View, commands: list[e.Command]) -> e.Finished:
         txn = view.order.txn
         queue = list(commands)
         while queue:

@@ -50,8 +50,10 @@ class Terminal:
         self.card = card
         self.session = Session(journal, link, terminal_id, master_key)
         self.receipts = Receipts(journal, self.session, printer, utility, paper_mm)
-        self.executor = Executor(journal, self.session, self.receipts, card, repeats)
         self.delivery = Delivery(journal, self.session)
+        self.executor = Executor(
+            journal, self.session, self.receipts, card, repeats, owed=self.delivery.nudge
+        )
         self._settlement: Settlement | None = None
 
     @property
@@ -73,9 +75,7 @@ class Terminal:
         return build(pay, self.session.ids())
 
     async def run(self, order: Order) -> e.Finished:
-        finished = await self.executor.run(order)
-        self.delivery.nudge()  # a completion or a reversal may now be owed
-        return finished
+        return await self.executor.run(order)
 
     async def recover(self) -> list[tuple[str, e.Finished]]:
         return await self.executor.recover()
