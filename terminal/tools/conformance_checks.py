@@ -132,14 +132,7 @@ def mac_missing(kit: Kit) -> None:
 def mac_checked(kit: Kit) -> None:
     before = kit.stats()[Amount.AGENT_LIMIT]
     c = kit.c
-    request = m.FinancialRequest(
-        processing=P.PREPAYMENT,
-        terminal_id=c.terminal_id,
-        batch=c.batch,
-        trace=c.next_trace(),
-        amount_fen=1000,
-        customer_no=kit.demo.remote,
-    )
+    request = kit.financial(P.PREPAYMENT, 1000, kit.demo.remote)
     answer = c.ask(request, bytes(range(16)))
     if code(answer) == "00":  # wrongly taken: booked, so that settlement checks stay apart
         kit.posted[request.trace] = (KIND_OF[P.PREPAYMENT], request.amount_fen)
@@ -371,13 +364,7 @@ def agent_limit(kit: Kit) -> None:
 def completion(kit: Kit) -> None:
     c = kit.c
     kit.pay(P.PREPAYMENT, 1200, kit.demo.remote)
-    original = kit.keep["last"]
-    advice = m.AdviceRequest(
-        processing=original.processing,
-        terminal_id=c.terminal_id,
-        batch=original.batch,
-        trace=original.trace,
-    )
+    advice = kit.completion_of(kit.keep["last"])
     expect_code(c.ask(advice), "00", "0220 completion")
     expect_code(c.ask(dataclasses.replace(advice, repeat=True)), "00", "0221")
     unknown = m.AdviceRequest(

@@ -160,6 +160,28 @@ class Kit:
 
     # --- requests ---------------------------------------------------------------------------
 
+    def financial(
+        self,
+        processing: P,
+        amount: int,
+        customer: str | None,
+        *,
+        trace: int | None = None,
+        batch: int | None = None,
+        **extra: Any,
+    ) -> m.FinancialRequest:
+        """A 0200 of this terminal on a new trace (or the one given), not sent."""
+        c = self.c
+        return m.FinancialRequest(
+            processing=processing,
+            terminal_id=c.terminal_id,
+            batch=c.batch if batch is None else batch,
+            trace=c.next_trace() if trace is None else trace,
+            amount_fen=amount,
+            customer_no=customer,
+            **extra,
+        )
+
     def pay(
         self,
         processing: P,
@@ -172,21 +194,27 @@ class Kit:
     ) -> Any:
         """A 0200 on a new trace (or the one given); the kit books it when approved."""
         c = self.c
-        request = m.FinancialRequest(
-            processing=processing,
-            terminal_id=c.terminal_id,
-            batch=c.batch if batch is None else batch,
-            trace=c.next_trace() if trace is None else trace,
-            amount_fen=amount,
-            customer_no=customer,
-            **extra,
-        )
+        request = self.financial(processing, amount, customer, trace=trace, batch=batch, **extra)
         answer = c.ask(request)
         if answer.response == "00" and request.batch == c.batch:
             self.posted[request.trace] = (KIND_OF[processing], amount)
             self.sent[request.trace] = request
         self.keep["last"] = request
         return answer
+
+    @staticmethod
+    def completion_of(original: m.FinancialRequest) -> m.AdviceRequest:
+        """The 0220 completion advice of ``original``: its key and processing code alone."""
+        return m.AdviceRequest(
+            processing=original.processing,
+            terminal_id=original.terminal_id,
+            batch=original.batch,
+            trace=original.trace,
+        )
+
+    def complete(self, original: m.FinancialRequest) -> Any:
+        """Send ``original``'s completion advice; the station's answer."""
+        return self.c.ask(self.completion_of(original))
 
     def reverse(self, original: m.FinancialRequest | m.AdviceRequest, **changes: Any) -> Any:
         """A 0400 naming ``original``'s key and fields (``changes`` to break the rule). The kit's

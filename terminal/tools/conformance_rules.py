@@ -138,13 +138,7 @@ def reversed_original(kit: Kit) -> None:
     original = kit.need("reversed", "reversal-undoes")
     c = kit.c
     expect_code(c.ask(original), "40", "repeat of a reversed 0200")
-    advice = m.AdviceRequest(
-        processing=original.processing,
-        terminal_id=original.terminal_id,
-        batch=original.batch,
-        trace=original.trace,
-    )
-    expect_code(c.ask(advice), "40", "0220 completion of a reversed payment")
+    expect_code(kit.complete(original), "40", "0220 completion of a reversed payment")
 
 
 @check(
@@ -152,14 +146,7 @@ def reversed_original(kit: Kit) -> None:
 )
 def reversal_unknown(kit: Kit) -> None:
     c = kit.c
-    original = m.FinancialRequest(
-        processing=P.PREPAYMENT,
-        terminal_id=c.terminal_id,
-        batch=c.batch,
-        trace=c.next_trace(),
-        amount_fen=4200,
-        customer_no=kit.demo.remote,
-    )
+    original = kit.financial(P.PREPAYMENT, 4200, kit.demo.remote)
     expect_code(kit.reverse(original), "00", "0400 whose original never arrived")
     limit = kit.stats()[Amount.AGENT_LIMIT]
     expect_code(c.ask(original), "40", "the original arriving after its reversal")
@@ -206,10 +193,7 @@ def reversal_of_inquiry(kit: Kit) -> None:
     c = kit.c
     trace = c.next_trace()
     expect_code(kit.inquire(customer_no=kit.demo.remote, trace=trace), "00", "0100")
-    inquiry_key = m.FinancialRequest(
-        processing=P.PREPAYMENT, terminal_id=c.terminal_id, batch=c.batch, trace=trace,
-        amount_fen=100, customer_no=kit.demo.remote,
-    )  # fmt: skip
+    inquiry_key = kit.financial(P.PREPAYMENT, 100, kit.demo.remote, trace=trace)
     expect_code(kit.reverse(inquiry_key), "12", "0400 of an inquiry")
 
 
@@ -218,14 +202,7 @@ def reversal_of_inquiry(kit: Kit) -> None:
 )
 def reversal_confirmed_card(kit: Kit) -> None:
     purchase = kit.need("card_purchase", "card-purchase")
-    c = kit.c
-    advice = m.AdviceRequest(
-        processing=purchase.processing,
-        terminal_id=purchase.terminal_id,
-        batch=purchase.batch,
-        trace=purchase.trace,
-    )
-    expect_code(c.ask(advice), "00", "0220 completion of the card purchase")
+    expect_code(kit.complete(purchase), "00", "0220 completion of the card purchase")
     expect_code(kit.reverse(purchase), "12", "0400 of a confirmed card purchase")
     kit.posted[purchase.trace] = (KIND_OF[P.CARD_PURCHASE], purchase.amount_fen)
 
