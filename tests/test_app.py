@@ -128,3 +128,29 @@ def test_keypad_and_link_answer_while_the_printer_is_stalled(station, tmp_path):
         asyncio.run(go())
     finally:
         watchdog.set()
+
+
+def test_settling_with_something_still_owed_is_answered_settle_blocked(station, tmp_path):
+    """A completion the station refuses stays owed; the desk says settlement must wait."""
+    from tests.terminal_kit import prepay_order
+
+    async def go() -> None:
+        terminal = make_terminal(tmp_path, station.port)
+        desk = Desk(terminal)
+        assert isinstance(await desk.handle(rq.SignOn("100101", "123456")), rq.SignedOn)
+        ghost = prepay_order(terminal, 700)  # journalled as printed; the station never saw it
+        for event, payload in (
+            ("created", ghost.to_payload()),
+            ("sent", {}),
+            ("approved", {}),
+            ("printing", {}),
+            ("printed", {"ok": True}),
+        ):
+            terminal.journal.append(ghost.txn, event, payload)
+        assert await desk.handle(rq.Settle()) == rq.SettleBlocked()
+        assert terminal.journal.state(ghost.txn) is State.PRINTED  # still owed, never dropped
+        await desk.close()
+        await terminal.link.close()
+        terminal.journal.close()
+
+    asyncio.run(go())

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gridpos.desk")
 
-BLOCKED = frozenset({"pending_items", "open_transactions"})
 PENDING_STATES = (State.UNKNOWN, State.SENT, State.CARD_WRITING)
 HAND_BACK = {
     "reversal_hand_back_cash": "no_answer",
@@ -229,12 +228,12 @@ class Desk:
         )
 
     async def settle(self) -> rq.Reply:
+        from terminal.shell.settlement import NotReadyToSettle
+
         try:
             outcome = await self.terminal.settle()
-        except StationDeclined as exc:
-            if exc.code in BLOCKED:
-                return rq.SettleBlocked()
-            raise
+        except NotReadyToSettle:
+            return rq.SettleBlocked()
         return rq.Settled(
             outcome.balanced,
             outcome.batch,

@@ -30,6 +30,10 @@ from terminal.shell.session import Session, StationDeclined
 ROUNDS = 3  # settle, resolve, settle again: at most this often before printing what differs
 
 
+class NotReadyToSettle(StationDeclined):
+    """The batch cannot close yet: messages are still owed, or a transaction is unresolved."""
+
+
 @dataclass
 class SettlementOutcome:
     """How a settlement ended: balanced and closed, or what differs."""
@@ -76,11 +80,11 @@ class Settlement:
         self.session.key()
         drained = await self.delivery.drain()
         if drained.remaining:
-            raise StationDeclined("pending_items")
+            raise NotReadyToSettle("pending_items")
         if any(
             self.journal.state(t) not in FINAL | POSTED for t in self.journal.open_transactions()
         ):
-            raise StationDeclined("open_transactions")
+            raise NotReadyToSettle("open_transactions")
         link = self.session.link
         start_bytes = link.bytes_sent + link.bytes_received
         outcome = await self._rounds(self.session.batch)
