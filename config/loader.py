@@ -62,6 +62,7 @@ class ModemConfig:
     apn: str = _rule(pattern=r"[\x21-\x7e]{0,62}")
     apn_user: str = _rule(pattern=r"[\x20-\x7e]{0,32}")
     apn_password: str = _rule(pattern=r"[\x20-\x7e]{0,32}")
+    power_cycle: str = _rule(pattern=r"[\x20-\x7e]{0,200}")
 
 
 @dataclass(frozen=True)
@@ -276,5 +277,3 @@ def _check_relations(config: Config, source: str) -> None:
         raise ConfigError(f"{source}: limits.min_purchase_fen: larger than limits.max_purchase_fen")
     if timeouts.retry_first_s > timeouts.retry_max_s:
         raise ConfigError(f"{source}: timeouts.retry_first_s: larger than timeouts.retry_max_s")
-    if config.modem.receive == "manual" and config.modem.dialect != "sim800":
-        raise ConfigError(f"{source}: modem.receive: manual (AT+CIPRXGET) is for sim800 only")

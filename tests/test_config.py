@@ -52,10 +52,6 @@ def test_site_file_overlays_defaults(tmp_path):
         ("[keypad]\ngrab = 1\n", "keypad.grab: must be true or false, not 1"),
         ("[modem\n", "not valid TOML"),
         ('[modem]\nreceive = "pull"\n', "modem.receive: must be one of push, manual, not 'pull'"),
-        (
-            '[modem]\ndialect = "m26"\nreceive = "manual"\n',
-            "modem.receive: manual (AT+CIPRXGET) is for sim800 only",
-        ),
     ],
 )
 def test_bad_file_names_file_and_key(tmp_path, body, message):

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.modem.at import ATReader, Data, Line, Prompt
-from drivers.modem.modem import Modem, ModemError, ModemTransport, Waits
+from drivers.modem.modem import Modem, ModemTransport, Waits
 from drivers.transport import LinkError, LinkState
 from sim.modem.emulator import LinkModel, ModemEmulator
 from tests.test_modem import EchoServer, LinkEvents, exchange, run
@@ -172,11 +172,6 @@ def test_a_read_answered_error_or_closed_between_reads_is_a_broken_link(how):
         run(go())
     finally:
         module.close()
-
-
-def test_manual_mode_is_refused_for_the_m26():
-    with pytest.raises(ModemError, match="push"):
-        Modem("loop://", "m26", receive="manual")
 
 
 # --- the emulator's answers to raw commands ---------------------------------------------------

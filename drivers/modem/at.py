@@ -10,7 +10,8 @@ or ``IPD<n>:`` / ``IPD<n>TCP:`` (Quectel, AT+QIHEAD=1) the next n bytes are data
 put a ``+RECEIVE: <id>, <n>`` line first, with or without the IPD header after it. In SIM800
 manual receive mode (AT+CIPRXGET=1) the answer line ``+CIPRXGET: 2,<n>,<left>`` to a read is
 both a line (the read command's value: how much is still unread) and a data header: the n bytes
-after its line end are data. NUL and 0xFF
+after its line end are data; so is the M26's ``+QIRD: <ip>:<port>,TCP,<n>`` answer to
+``AT+QIRD`` in its manual mode (AT+QINDI=1). NUL and 0xFF
 bytes outside data are dropped; other bytes that are not ASCII become U+FFFD in a line. The
 ``>`` prompt is recognised at the start of a line without waiting for a line end, since the
 module sends none.
@@ -47,6 +48,7 @@ Event = Line | Prompt | Data
 IPD = re.compile(rb"\+IPD,(\d{1,5}):")
 RECEIVE = re.compile(rb"\+RECEIVE: ?(\d), ?(\d{1,5})\r?\n")
 RXGET = re.compile(rb"\+CIPRXGET: ?2,(\d{1,5}),(\d{1,5})\r?\n")  # SIM800 AT+CIPRXGET=2,<n>
+QIRD = re.compile(rb"\+QIRD: ?[^,\r\n]{0,64},(?:TCP|UDP),(\d{1,5})\r?\n")  # M26 AT+QIRD
 QIPD = re.compile(rb"IPD(\d{1,5})(?:TCP|UDP)?:")  # Quectel with AT+QIHEAD=1
 QIPD_START = re.compile(rb"I(?:P(?:D\d{0,5}(?:T(?:C(?:P)?)?|U(?:D(?:P)?)?)?)?)?\Z")
 NOISE = b"\0\xff\r\n"  # dropped between lines: NUL and 0xFF are never AT text
@@ -116,6 +118,14 @@ class ATReader:
             match = RXGET.match(self._buffer)
             if match is None:
                 if len(self._buffer) < 26 and b"\n" not in self._buffer:
+                    return None
+                return False
+            events.append(Line(_text(match.group(0)).strip()))
+            return self._start_data(0, int(match.group(1)), match.end())
+        if self._buffer.startswith(b"+QIRD:"):  # not "+QIRDI:", the report that data waits
+            match = QIRD.match(self._buffer)
+            if match is None:
+                if len(self._buffer) < 90 and b"\n" not in self._buffer:
                     return None
                 return False
             events.append(Line(_text(match.group(0)).strip()))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from drivers.transport import LinkError
+
 OK = "OK"
 ERRORS = ("ERROR", "+CME ERROR", "+CMS ERROR")
 IP_LINE = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
@@ -26,6 +28,8 @@ CSQ = re.compile(r"^\+CSQ: ?(\d{1,2}),(\d{1,2})$")
 COPS = re.compile(r'^\+COPS: ?\d(?:,\d,"([^"]*)")?')
 RXGET_READ = re.compile(r"^\+CIPRXGET: ?2,(\d{1,5}),(\d{1,5})$")  # <read now>,<still unread>
 RXGET_MAX = 1460  # the most one AT+CIPRXGET=2,<n> may ask for (SIM800 manual)
+QIRD_READ = re.compile(r"^\+QIRD: ?[^,]*,(?:TCP|UDP),(\d{1,5})$")  # <ip>:<port>,TCP,<read now>
+QIRD_MAX = 1500  # the most one AT+QIRD=0,1,0,<len> may ask for (M26 TCP/IP note)
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,11 @@ class Dialect:
         raise NotImplementedError
 
     def read(self) -> Command:
-        """Manual receive: pull up to one chunk of what the module holds (SIM800 only)."""
+        """Manual receive: pull up to one chunk of what the module holds."""
+        raise NotImplementedError
+
+    def read_progress(self, value: tuple[str, ...] | None, command: str) -> tuple[int, bool]:
+        """A read's answer as (bytes it gave, whether to read again)."""
         raise NotImplementedError
 
     def activate(self) -> list[Command]:
@@ -101,6 +109,15 @@ class Sim800(Dialect):
         # The answer line carries the lengths; its n data bytes follow it (``at.RXGET``).
         return Command(f"AT+CIPRXGET=2,{RXGET_MAX}", answer=RXGET_READ, link=True)
 
+    def read_progress(self, value: tuple[str, ...] | None, command: str) -> tuple[int, bool]:
+        # The answer says how much is still unread: read until that is 0.
+        if value is None:
+            raise LinkError(f"{command}: no +CIPRXGET: 2 line in the answer")
+        got, left = int(value[0]), int(value[1])
+        if not got and left:  # would ask for ever
+            raise LinkError(f"{command}: {left} bytes unread, none given")
+        return got, left > 0
+
     def activate(self) -> list[Command]:
         return [
             Command("AT+CIICR", timeout=85, link=True),
@@ -135,6 +152,9 @@ class Sim800(Dialect):
 
 class M26(Dialect):
     def setup(self, apn: str, user: str, password: str, receive: str = "push") -> list[Command]:
+        # Manual receive (AT+QINDI=1): the module keeps data, says "+QIRDI: 0,1,0", and the host
+        # reads it with AT+QIRD; push mode sends nothing for it.
+        manual = [Command("AT+QINDI=1")] if receive == "manual" else []
         return [
             self.deactivate(),
             Command("AT+QIFGCNT=0"),
@@ -143,8 +163,19 @@ class M26(Dialect):
             Command("AT+QIMODE=0"),
             Command("AT+QIDNSIP=0"),
             Command("AT+QIHEAD=1"),  # received data with a length header (IPD<n>: / +RECEIVE)
+            *manual,
             Command("AT+QIREGAPP"),
         ]
+
+    def read(self) -> Command:
+        # The answer is "+QIRD: <ip>:<port>,TCP,<n>", the n bytes (``at.QIRD``), OK; or only OK
+        # when nothing is left. It does not say how much is still unread.
+        return Command(f"AT+QIRD=0,1,0,{QIRD_MAX}", answer=QIRD_READ, link=True)
+
+    def read_progress(self, value: tuple[str, ...] | None, command: str) -> tuple[int, bool]:
+        # Read until a read gives nothing: the module reports "+QIRDI" again only after that.
+        got = int(value[0]) if value is not None else 0
+        return got, got > 0
 
     def activate(self) -> list[Command]:
         return [Command("AT+QIACT", timeout=150, link=True), Command("AT+QILOCIP", ip_final=True)]
@@ -208,5 +239,11 @@ DIALECTS: dict[str, Dialect] = {
         urcs={**COMMON_URCS, "+PDP: DEACT": "pdp_deact", "+CIPRXGET: 1": "rx_ready"},
         receive_modes=("push", "manual"),
     ),
-    "m26": M26("m26", urcs={**COMMON_URCS, "+PDP DEACT": "pdp_deact"}, ccid="AT+QCCID"),
+    "m26": M26(
+        "m26",
+        # "+QIRDI: <id>,<sc>,<sid>" after AT+QINDI=1: data is waiting in the module
+        urcs={**COMMON_URCS, "+PDP DEACT": "pdp_deact", "+QIRDI:": "rx_ready"},
+        ccid="AT+QCCID",
+        receive_modes=("push", "manual"),
+    ),
 }

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from drivers.modem.channel import Modem, ModemError, ModemTimeout, Reply
 from drivers.modem.dialects import CPIN, CREG, Command
@@ -44,6 +44,7 @@ __all__ = [
 log = logging.getLogger("gridpos.modem")
 
 RESET_AFTER = 3  # consecutive failed connects before the module is restarted
+POWER_CYCLE_S = 30  # the board's power cycle command may take this long
 DOWN_KINDS = ("reboot", "port_lost", "power_down", "sim_removed")
 
 
@@ -67,8 +68,10 @@ class ModemTransport:
         on_event: Callable[[LinkEvent], None] | None = None,
         waits: Waits | None = None,
         on_status: Callable[[str | None, int], None] | None = None,
+        power_cycle: Sequence[str] = (),
     ) -> None:
         self.modem = modem
+        self.power_cycle = tuple(power_cycle)  # the board's command to cycle the module's power
         self.apn = apn
         self.user = user
         self.password = password
@@ -85,8 +88,9 @@ class ModemTransport:
         self.fresh = True  # just powered up or reset: the network search may take a minute
         self._connected = False
         self._closed_reason = ""
+        self._closed_problem = ""  # the same, as the operator is told (drivers.transport)
         self._wake = asyncio.Event()
-        self._puller: asyncio.Task[None] | None = None  # reads manual-mode data (AT+CIPRXGET)
+        self._puller: asyncio.Task[None] | None = None  # reads manual-mode data (CIPRXGET, QIRD)
         self._rx_more = False
         modem.on_urc = self._urc
 
@@ -112,14 +116,14 @@ class ModemTransport:
 
     def _urc(self, kind: str, line: str) -> None:
         if kind == "closed":
-            self._drop("the station closed the connection (CLOSED)", link_only=True)
+            self._drop("the station closed the connection (CLOSED)", "link_closed")
         elif kind == "pdp_deact":
             self.active = False
-            self._drop("GPRS context deactivated by the network (PDP DEACT)", link_only=True)
+            self._drop("GPRS context deactivated by the network (PDP DEACT)", "link_gprs")
         elif kind in DOWN_KINDS:
             self.active = False
             self.fresh = kind != "sim_removed"
-            self._drop(f"the modem reset or lost power ({line})", link_only=False)
+            self._drop(f"the modem reset or lost power ({line})", "link_modem_reset", False)
         elif kind == "power_warning":  # a warning: the link stays; the status bar shows it
             self.low_power = True
             self._status("low_power")
@@ -128,10 +132,10 @@ class ModemTransport:
         elif kind == "rx_ready":
             self._pull_soon()
 
-    # --- manual receive (SIM800 AT+CIPRXGET=1) --------------------------------------------
+    # --- manual receive (SIM800 AT+CIPRXGET=1, M26 AT+QINDI=1) ------------------------
 
     def _pull_soon(self) -> None:
-        """``+CIPRXGET: 1``: data waits in the module; read it, in the command queue's turn.
+        """``+CIPRXGET: 1`` / ``+QIRDI:``: data waits in the module; read it in the queue's turn.
 
         The module reports once and not again until its buffer has been read empty, so one
         reader runs to cnflength 0; a report that comes while it runs makes it go round once
@@ -147,25 +151,20 @@ class ModemTransport:
         try:
             while self._rx_more:
                 self._rx_more = False
-                left = 1
-                while left:  # the data itself goes to the receive queue as it is read
+                more = True
+                while more:  # the data itself goes to the receive queue as it is read
                     reply = await self.modem.command(command)
-                    lengths = reply.match(command)
-                    if lengths is None:
-                        raise ModemError(f"{command.text}: no +CIPRXGET: 2 line in the answer")
-                    got, left = int(lengths[0]), int(lengths[1])
-                    if not got and left:  # would ask for ever
-                        raise ModemError(f"{command.text}: {left} bytes unread, none given")
+                    _, more = self.modem.dialect.read_progress(reply.match(command), command.text)
         except LinkError as exc:  # ERROR, CLOSED or a timeout between reads: a broken link
             if self._connected:
                 self._drop(f"receive failed: {exc}")
 
-    def _drop(self, reason: str, link_only: bool = True) -> None:
+    def _drop(self, reason: str, problem: str = "", link_only: bool = True) -> None:
         was = self._connected
         self._connected = False
-        self._closed_reason = reason
+        self._closed_reason, self._closed_problem = reason, problem
         self._wake.set()
-        self.modem.abort(ModemError(reason), link_only=link_only)
+        self.modem.abort(ModemError(reason, problem), link_only=link_only)
         if was or not self.active:
             self._event(LinkState.DOWN, reason)
 
@@ -207,7 +206,7 @@ class ModemTransport:
         finally:
             self._status(None)
         if info.csq == 99:
-            raise ModemError("no signal (CSQ 99)")
+            raise ModemError("no signal (CSQ 99)", "link_no_network")
         await m.command(Command("AT+CGATT=1", timeout=self.link_up_timeout))
         apn = self.apn or _default_apn(info.operator)
         for command in m.dialect.setup(apn, self.user, self.password, m.receive):
@@ -224,10 +223,12 @@ class ModemTransport:
     async def connect(self, host: str, port: int, timeout: float) -> None:
         if self.failures >= RESET_AFTER:
             await self.reset()
+        step = "link_gprs"  # what the operator is told if the step fails without saying more
         try:
             if not self.active:
                 await self.bring_up()
             self._drain()
+            step = "link_unreachable"
             reply = await self.modem.command(self.modem.dialect.open(host, port, timeout))
             if reply.final.startswith("ALREADY CONNECT"):  # a connection we no longer own
                 await self._close_quietly()
@@ -235,6 +236,7 @@ class ModemTransport:
                 if reply.final.startswith("ALREADY CONNECT"):
                     raise ModemError("the module keeps an old connection (ALREADY CONNECT)")
         except ModemError as exc:
+            exc.problem = exc.problem or step
             self.failures += 1
             self._event(LinkState.DOWN, str(exc))
             await self._recover(exc)
@@ -266,23 +268,24 @@ class ModemTransport:
 
     async def send(self, data: bytes) -> None:
         if not self._connected:
-            raise LinkError(self._closed_reason or "not connected")
+            raise self._gone("not connected")
         chunk = self.modem.dialect.chunk
         for start in range(0, len(data), chunk):
             try:
                 await self.modem.command(self.modem.dialect.send(data[start : start + chunk]))
             except ModemError as exc:
                 reason = self._closed_reason if not self._connected else ""
-                self._drop(f"send failed: {reason or exc}")
+                problem = self._closed_problem if not self._connected else exc.problem
+                self._drop(f"send failed: {reason or exc}", problem)
                 if "SEND FAIL" in str(exc):  # the connection is no good: close it
                     await self._close_quietly()
-                raise LinkError(f"send failed: {reason or exc}") from None
+                raise LinkError(f"send failed: {reason or exc}", self._closed_problem) from None
 
     async def receive(self, max_bytes: int = 4096, timeout: float | None = None) -> bytes:
         if not self.modem.data.empty():
             return self.modem.data.get_nowait()
         if not self._connected:
-            raise LinkError(self._closed_reason or "not connected")
+            raise self._gone("not connected")
         getter = asyncio.ensure_future(self.modem.data.get())
         waker = asyncio.ensure_future(self._wake.wait())
         try:
@@ -296,7 +299,11 @@ class ModemTransport:
         getter.cancel()
         if not done:
             raise LinkTimeout(f"no answer within {timeout:g} s")
-        raise LinkError(self._closed_reason or "connection closed")
+        raise self._gone("connection closed")
+
+    def _gone(self, otherwise: str) -> LinkError:
+        """Why the connection is not there: as it went, if it went; else ``otherwise``."""
+        return LinkError(self._closed_reason or otherwise, self._closed_problem)
 
     async def close(self) -> None:
         if self._connected:
@@ -309,21 +316,46 @@ class ModemTransport:
             self.modem.data.get_nowait()
 
     async def reset(self) -> None:
-        """Restart the module and wait for its own readiness lines, within ``waits.boot_s``."""
+        """Restart the module and wait for its own readiness lines, within ``waits.boot_s``;
+        if it stays silent and the board can cut its power (``power_cycle``), do that."""
         log.warning("modem: restarting the module (AT+CFUN=1,1)")
         self.active = False
         self._connected = False
         self.fresh = True
         self.modem.booted.clear()
         with contextlib.suppress(LinkError):
-            await self.modem.command(Command("AT+CFUN=1,1", timeout=15))
+            await self.modem.command(Command("AT+CFUN=1,1", timeout=self.waits.reset_s))
         self._status("wait_boot")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.modem.booted.wait(), self.waits.boot_s)
+        if not await self._booted() and self.power_cycle:
+            await self._cycle_power()
+            await self._booted()
         self._status(None)
         self.modem.timeouts_in_a_row = 0
         self.failures = 0
         self._event(LinkState.DOWN, "modem reset")
+
+    async def _booted(self) -> bool:
+        try:
+            await asyncio.wait_for(self.modem.booted.wait(), self.waits.boot_s)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _cycle_power(self) -> None:
+        """The ladder's last rung: the board's own command cuts the module's supply or pulses
+        its power key (``modem.power_cycle``); the module then boots as from cold."""
+        log.warning("modem: silent after AT+CFUN=1,1; cycling its power: %s", self.power_cycle)
+        self.modem.booted.clear()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *self.power_cycle, stdin=asyncio.subprocess.DEVNULL
+            )
+            code = await asyncio.wait_for(process.wait(), POWER_CYCLE_S)
+        except (OSError, TimeoutError) as exc:
+            log.error("modem: the power cycle command failed: %s", exc or "timed out")
+            return
+        if code:
+            log.error("modem: the power cycle command exited with %d", code)
 
     async def send_sms(self, number: str, text: str) -> None:
         await self.modem.command("AT+CMGF=1")

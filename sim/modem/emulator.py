@@ -3,7 +3,7 @@
 The program under test opens the pty's slave path with pyserial exactly as it would open the
 module's UART. The emulator answers every AT command the driver uses in the module's dialect,
 echoes until ATE0, frames received data as the module does (``+IPD,n:`` / ``+RECEIVE: 0, n``,
-or held for ``AT+CIPRXGET=2,<n>`` reads in SIM800 manual mode),
+or held for ``AT+CIPRXGET=2,<n>`` / ``AT+QIRD`` reads in SIM800 / M26 manual mode),
 and models the GPRS link: round-trip time, bandwidth and jitter on the data in both directions
 (``sim.modem.network``). After the ``>`` prompt of a send or an SMS the bytes are data, not
 commands, as on the module: a program that dies at the prompt leaves the module there, and the
@@ -78,6 +78,8 @@ class ModemEmulator(TcpSide, FieldBehaviour):
         self.active = False
         self.activation_s = 0.0
         self.muted = False
+        self.hung = False  # answers nothing, not even AT+CFUN=1,1, until power_cycle()
+        self.power_cycles = 0
         self.apn = ""
         self.commands: list[str] = []
         self._prompt: _Prompt | None = None
@@ -111,6 +113,17 @@ class ModemEmulator(TcpSide, FieldBehaviour):
     def remote_close(self) -> None:
         self._close_tcp("CLOSED")
 
+    def hang(self) -> None:
+        """The firmware hangs: nothing is answered, not even ``AT+CFUN=1,1``, until the power
+        is cycled (field reports of SIM800 boards after brown-outs)."""
+        self.hung = True
+
+    def power_cycle(self) -> None:
+        """The board cut and restored the module's supply (or pulsed its power key)."""
+        self.hung = False
+        self.power_cycles += 1
+        self.reboot()
+
     def reboot(self) -> None:
         self._close_tcp(None)
         self._prompt = None
@@ -119,7 +132,7 @@ class ModemEmulator(TcpSide, FieldBehaviour):
         self.muted = False
         self.send_fail = 0
         self.cfun, self.qsend = 1, False
-        self.rx_manual = False  # AT+CIPRXGET is not kept over a reset
+        self.rx_manual = False  # AT+CIPRXGET=1 / AT+QINDI=1 is not kept over a reset
         for line in RDY_LINES:
             self._urc(line)
 
@@ -174,6 +187,10 @@ class ModemEmulator(TcpSide, FieldBehaviour):
                     self.reboot()
                 case ["mute"]:
                     self.muted = True
+                case ["hang"]:
+                    self.hang()
+                case ["power", "cycle"]:
+                    self.power_cycle()
                 case _ if self.field_control(words):
                     pass
                 case _:
@@ -250,7 +267,7 @@ class ModemEmulator(TcpSide, FieldBehaviour):
 
     def _command(self, text: str) -> None:
         self.commands.append(text)
-        if self.muted and text.upper() != "AT+CFUN=1,1":
+        if self.hung or (self.muted and text.upper() != "AT+CFUN=1,1"):
             return
         if self.echo:
             self._write(text.encode() + b"\r")
@@ -378,6 +395,13 @@ class ModemEmulator(TcpSide, FieldBehaviour):
         elif up.startswith("AT+QICSGP="):
             self.apn = text.split("=", 1)[1]
             ok("OK")
+        elif up in ("AT+QINDI=0", "AT+QINDI=1"):
+            self.rx_manual = up.endswith("1")
+            ok("OK")
+        elif up == "AT+QINDI?":
+            ok(f"+QINDI: {int(self.rx_manual)}", "OK")
+        elif up.startswith("AT+QIRD="):
+            self._qird(up)
         elif up == "AT+QIACT":
             self._activate()
         elif up == "AT+QILOCIP":

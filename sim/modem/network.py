@@ -92,9 +92,9 @@ class TcpSide:
         self.drop_down: int | None = None  # … towards the terminal
         self.late_down = 0.0  # the next data towards the terminal is held this long
         self.duplicate_down = False  # the next data towards the terminal arrives twice
-        self.rx_manual = False  # SIM800 AT+CIPRXGET=1: data waits here until the host reads it
+        self.rx_manual = False  # AT+CIPRXGET=1 / AT+QINDI=1: data waits until the host reads it
         self.rx_buffer = bytearray()
-        self._rx_reported = False  # "+CIPRXGET: 1" sent; not again until read empty
+        self._rx_reported = False  # "+CIPRXGET: 1" / "+QIRDI" sent; not again until read empty
         self._rx_lock = threading.Lock()  # the link's thread fills, the pty's thread reads
         self.sent_up = 0
         self.sent_down = 0
@@ -201,12 +201,12 @@ class TcpSide:
         self._frame_down(data)
 
     def _frame_down(self, data: bytes) -> None:
-        if self.dialect == "sim800" and self.rx_manual:
+        if self.rx_manual:
             with self._rx_lock:
                 self.rx_buffer += data
                 report, self._rx_reported = not self._rx_reported, True
             if report:
-                self._urc("+CIPRXGET: 1")
+                self._urc("+CIPRXGET: 1" if self.dialect == "sim800" else "+QIRDI: 0,1,0")
             return
         if self.dialect == "sim800":
             self._write(f"\r\n+IPD,{len(data)}:".encode() + data)
@@ -249,6 +249,29 @@ class TcpSide:
             self._write(head + body + b"\r\nOK\r\n")
         else:
             self._reply("ERROR")
+
+    def _qird(self, up: str) -> None:
+        """``AT+QIRD=0,1,0,<len>``, M26 manual receive (after ``AT+QINDI=1``), as Quectel's TCP/IP
+        note describes it: ``+QIRD: <ip>:<port>,TCP,<n>``, the n bytes, ``OK``; only ``OK`` when
+        nothing is left. ``<len>`` is 1..1500; without the mode or a connection: ERROR."""
+        parts = up.partition("=")[2].split(",")
+        size = parts[3] if len(parts) == 4 and parts[:3] == ["0", "1", "0"] else ""
+        if not self.rx_manual or self.sock is None or not size.isdigit():
+            self._reply("ERROR")
+            return
+        if not 0 < int(size) <= 1500:
+            self._reply("ERROR")
+            return
+        with self._rx_lock:
+            read = bytes(self.rx_buffer[: int(size)])
+            del self.rx_buffer[: len(read)]
+            self._rx_reported = self._rx_reported and bool(self.rx_buffer)
+        if not read:
+            self._reply("OK")
+            return
+        host, port = self.target
+        head = f"\r\n+QIRD: {host}:{port},TCP,{len(read)}\r\n".encode()
+        self._write(head + read + b"\r\nOK\r\n")
 
     def _close_tcp(self, urc: str | None) -> None:
         with self._rx_lock:  # what the host had not read goes with the connection
