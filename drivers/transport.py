@@ -1,8 +1,9 @@
 """The byte pipe to the station, whatever carries it: the GPRS module's TCP stack or a socket.
 
-The engine sees only this interface. Every failure is a ``LinkError`` carrying a plain reason;
-``LinkTimeout`` says that nothing came back in time — which, for a request already sent, means
-the outcome is unknown, not that it failed.
+The engine sees only this interface. Every failure is a ``LinkError`` carrying a plain reason
+for the log and a ``problem``: a text key the operator's screen says in words in their language
+(``problem_of``); ``LinkTimeout`` says that nothing came back in time — which, for a request
+already sent, means the outcome is unknown, not that it failed.
 """
 
 from __future__ import annotations
@@ -29,11 +30,41 @@ class LinkEvent:
 
 
 class LinkError(Exception):
-    """The link failed; ``str(error)`` says how, in plain words."""
+    """The link failed; ``str(error)`` says how for the log, ``problem`` what the operator is told.
+
+    ``problem`` is one of ``PROBLEMS`` or empty, in which case ``problem_of`` gives the general
+    one; a layer that knows better (the step of a connect that failed) may fill it in.
+    """
+
+    def __init__(self, message: str = "", problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class LinkTimeout(LinkError, TimeoutError):
     """Nothing arrived in time."""
+
+
+# What went wrong, as the operator can act on it; the words are the UI's (ui/texts.py).
+PROBLEMS = (
+    "link_dropped",  # the connection dropped
+    "link_timeout",  # the station did not answer in time
+    "link_no_modem",  # the GPRS module does not answer, or its port is gone
+    "link_sim",  # the SIM card is not ready or wants its PIN
+    "link_no_network",  # not registered, or no signal
+    "link_gprs",  # GPRS attach or activation failed, or the network dropped the context
+    "link_unreachable",  # the station's address cannot be reached
+    "link_closed",  # the station closed the connection
+    "link_modem_reset",  # the module restarted or lost power
+    "link_garbled",  # what came from the station is not a message
+)
+
+
+def problem_of(error: LinkError) -> str:
+    """The text key for the operator: the error's own, else the general one for its kind."""
+    if error.problem:
+        return error.problem
+    return "link_timeout" if isinstance(error, LinkTimeout) else "link_dropped"
 
 
 class Transport(Protocol):
@@ -67,9 +98,13 @@ class SocketTransport:
                 asyncio.open_connection(host, port), timeout
             )
         except TimeoutError:
-            raise LinkTimeout(f"no connection to {host}:{port} within {timeout:g} s") from None
+            raise LinkTimeout(
+                f"no connection to {host}:{port} within {timeout:g} s", "link_unreachable"
+            ) from None
         except OSError as exc:
-            raise LinkError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
+            raise LinkError(
+                f"cannot connect to {host}:{port}: {exc.strerror or exc}", "link_unreachable"
+            ) from None
 
     async def send(self, data: bytes) -> None:
         if self._writer is None:
@@ -93,7 +128,7 @@ class SocketTransport:
             raise LinkError(f"connection lost while receiving: {exc}") from None
         if not data:
             await self.close()
-            raise LinkError("the station closed the connection")
+            raise LinkError("the station closed the connection", "link_closed")
         return data
 
     async def close(self) -> None:

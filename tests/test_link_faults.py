@@ -129,3 +129,16 @@ def test_duplicated_and_late_answers_are_not_taken_for_the_next_one(station, pro
         await t.link.close()
 
     asyncio.run(go())
+
+
+def test_every_link_problem_is_said_in_both_languages():
+    """The operator never reads a driver's English: each problem a LinkError can carry has words."""
+    from drivers.transport import PROBLEMS, LinkError, LinkTimeout, problem_of
+    from ui.texts import TEXTS
+
+    for problem in PROBLEMS:
+        zh, en = TEXTS[problem]
+        assert zh and en and zh != en and not zh.isascii()
+    assert problem_of(LinkError("x")) == "link_dropped"
+    assert problem_of(LinkTimeout("x")) == "link_timeout"
+    assert problem_of(LinkError("x", "link_sim")) == "link_sim"

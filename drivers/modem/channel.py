@@ -40,6 +40,9 @@ class ModemTimeout(ModemError, LinkTimeout):
     pass
 
 
+NO_MODEM = "link_no_modem"  # the problem the operator is told (drivers.transport.PROBLEMS)
+
+
 __all__ = ["Modem", "ModemError", "ModemTimeout", "Reply"]
 
 
@@ -57,7 +60,7 @@ class Modem:
         try:
             self.serial = serial.serial_for_url(port, baudrate=baudrate, timeout=0)
         except (serial.SerialException, ValueError) as exc:
-            raise ModemError(f"cannot open the modem port {port}: {exc}") from None
+            raise ModemError(f"cannot open the modem port {port}: {exc}", NO_MODEM) from None
         self._reader = ATReader()
         self._lock = asyncio.Lock()
         self._exchange: Exchange | None = None
@@ -89,7 +92,7 @@ class Modem:
             chunk = self.serial.read(4096)
         except Exception as exc:  # the port went away: a USB modem unplugged or reset
             log.warning("modem port read failed: %s", exc)
-            self.abort(ModemError(f"modem port failed: {exc}"))
+            self.abort(ModemError(f"modem port failed: {exc}", NO_MODEM))
             self.on_urc("port_lost", str(exc))
             return
         if chunk:
@@ -194,7 +197,7 @@ class Modem:
             self._gave_up(command)
             raise ModemTimeout(f"{command.text}: no answer within {command.timeout:g} s") from None
         except OSError as exc:
-            raise ModemError(f"cannot write to the modem: {exc}") from None
+            raise ModemError(f"cannot write to the modem: {exc}", NO_MODEM) from None
         except LinkError:
             if not exchange.done:  # cut short by the link going away: its reply may come
                 self._gave_up(command)
@@ -244,7 +247,7 @@ class Modem:
                 self.dirty = False
                 break
         else:
-            raise ModemTimeout("the modem does not answer AT")
+            raise ModemTimeout("the modem does not answer AT", NO_MODEM)
         await self.command("ATE0")
 
     async def _write_raw(self, data: bytes) -> None:
@@ -253,4 +256,4 @@ class Modem:
             try:
                 self.serial.write(data)
             except OSError as exc:
-                raise ModemError(f"cannot write to the modem: {exc}") from None
+                raise ModemError(f"cannot write to the modem: {exc}", NO_MODEM) from None

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from drivers.modem.channel import Modem, ModemError
 from drivers.modem.dialects import COPS, CPIN, CREG, CSQ, ICCID, IMEI, Command
 
+NETWORK = "link_no_network"  # the problem the operator is told (drivers.transport.PROBLEMS)
+
 # What the operator is told while the driver waits: a text key, zh_CN and en.
 WAIT_TEXT = {
     "wait_boot": ("等待模块启动", "waiting for the module to start"),
@@ -31,6 +33,7 @@ WAIT_TEXT = {
 class Waits:
     """The bounds of each wait, seconds (docs/modem.md lists them)."""
 
+    reset_s: float = 15.0  # AT+CFUN=1,1 itself: its OK (a hung module gives none)
     boot_s: float = 15.0  # after AT+CFUN=1,1: until RDY / Call Ready / SMS Ready
     sim_s: float = 30.0  # +CPIN? not READY (busy, 14, ERROR)
     register_s: float = 90.0  # registration 0/2/4 (searching) after power-up or a reset
@@ -98,10 +101,10 @@ async def sim_ready(modem: Modem, waits: Waits, on_wait: Callable[[str, int], No
             await modem.command(Command("AT+CFUN=1", timeout=10))
             continue
         if upper.startswith(("SIM PIN", "SIM PUK", "PH-")):
-            raise ModemError(f"SIM card not ready ({state}): it needs its PIN")
+            raise ModemError(f"SIM card not ready ({state}): it needs its PIN", "link_sim")
         waited = time.monotonic() - start
         if waited >= waits.sim_s:
-            raise ModemError(f"SIM card not ready ({state}) after {waits.sim_s:g} s")
+            raise ModemError(f"SIM card not ready ({state}) after {waits.sim_s:g} s", "link_sim")
         on_wait("wait_sim", int(waited))
         await asyncio.sleep(waits.poll_s)  # the module is asked again; nothing to wait on
 
@@ -132,16 +135,18 @@ async def registered(
         if info.registered:
             return
         if stat == "3":
-            raise ModemError("not registered on the network: registration denied (3)")
+            raise ModemError("not registered on the network: registration denied (3)", NETWORK)
         if not fresh:
             csq = await query(modem, "AT+CSQ", CSQ)
             info.csq = int(csq[0]) if csq else 99
             if info.csq == 99:
-                raise ModemError(f"not registered on the network ({stat}): no signal (CSQ 99)")
+                raise ModemError(
+                    f"not registered on the network ({stat}): no signal (CSQ 99)", NETWORK
+                )
         waited = time.monotonic() - start
         if waited >= bound:
             raise ModemError(
-                f"not registered on the network ({stat or 'no answer'}) after {bound:g} s"
+                f"not registered on the network ({stat or 'no answer'}) after {bound:g} s", NETWORK
             )
         on_wait("wait_network", int(waited))
         await asyncio.sleep(waits.poll_s)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from drivers.transport import LinkError
+from drivers.transport import LinkError, problem_of
 from offline_queue import outbox
 from offline_queue.journal import Journal
 from terminal.core.requests import PendingItem
@@ -74,7 +74,7 @@ class Delivery:
             try:
                 reply = await self.session.exchange(item.message())
             except LinkError as exc:
-                result.link = str(exc)
+                result.link = problem_of(exc)
             else:
                 if reply.approved:
                     self.journal.append(

@@ -16,7 +16,7 @@ import time
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from drivers.transport import LinkError
+from drivers.transport import LinkError, problem_of
 from terminal.core import requests as rq
 from terminal.core.engine import Finished
 from terminal.core.lifecycle import POSTED, State
@@ -61,7 +61,7 @@ class Desk:
         except NotSignedOn:
             return rq.Failed(code="A3")
         except LinkError as exc:
-            return rq.Failed(link=str(exc))
+            return rq.Failed(link=problem_of(exc))
 
     async def _handle(self, request: rq.Request) -> rq.Reply:
         match request:
@@ -271,7 +271,7 @@ class Desk:
                 )
             )
         except LinkError as exc:
-            return rq.NetworkChecked(False, link=str(exc))
+            return rq.NetworkChecked(False, link=problem_of(exc))
         ms = int((time.monotonic() - start) * 1000)
         if not reply.approved:
             return rq.NetworkChecked(False, ms, code=reply.response)

@@ -106,7 +106,7 @@ class StationLink:
                 payloads = self._decoder.feed(chunk)
             except FrameError as exc:
                 await self.close()
-                raise LinkError(f"garbled data from the station: {exc}") from None
+                raise LinkError(f"garbled data from the station: {exc}", "link_garbled") from None
             for payload in payloads:
                 answer = self._accept(payload, request, expected, key)
                 if answer is not None:
