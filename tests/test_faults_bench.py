@@ -33,10 +33,10 @@ def gridpos(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 SEED = 120
 
 
-def campaign(folder, seed=SEED, transactions=8) -> tuple[int, dict]:
+def campaign(folder, seed=SEED, transactions=8, *modem: str) -> tuple[int, dict]:
     done = gridpos(
         "faults", "--seed", str(seed), "--transactions", str(transactions), "--json",
-        "--dir", str(folder),
+        "--dir", str(folder), *modem,
     )  # fmt: skip
     assert done.stdout, done.stderr[-2000:]
     return done.returncode, json.loads(done.stdout)
@@ -63,6 +63,18 @@ def test_short_campaign_balances_to_the_fen(short_run):
     # every transaction got to an outcome the operator understands: none failed inside
     assert not [k for k in report["outcomes"] if k.startswith("error")], report["outcomes"]
     assert report["raw_errors"] == 0, report["outcomes"]  # no raw driver error met the operator
+
+
+def test_a_campaign_through_an_m26_in_manual_receive_mode(tmp_path, pcscd):
+    """The other dialect, with data pulled by AT+QIRD: the same faults, the same books."""
+    code, report = campaign(tmp_path, 11, 12, "--dialect", "m26", "--receive", "manual")
+    assert code == 0, report
+    assert report["modem"] == "m26 manual"
+    assert 'receive = "manual"' in (tmp_path / "demo.toml").read_text()
+    assert report["one_sided"] == report["doubled"] == report["lost"] == 0
+    assert report["mismatches"] == [] and report["settlement"]["balanced"]
+    assert report["terminal_total_fen"] == report["station_total_fen"] > 0
+    assert report["raw_errors"] == 0, report["outcomes"]
 
 
 def test_the_same_seed_gives_the_same_run(short_run, tmp_path):

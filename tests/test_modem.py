@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import threading
 
 import pytest
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 
 from drivers.modem.at import ATReader, Data, Line, Prompt
 from drivers.modem.modem import Modem, ModemError, ModemTransport, Waits, csq_bars
-from drivers.transport import LinkError, LinkEvent, LinkState
+from drivers.transport import LinkError, LinkEvent, LinkState, problem_of
 from sim.modem.emulator import LinkModel, ModemEmulator
+from tests.wait_kit import wait_until
 
 # --- transcripts ----------------------------------------------------------------------------
 
@@ -321,6 +323,44 @@ def test_a_module_that_stops_answering_is_reset(rig, echo):
         modem.stop()
 
     run(go())
+
+
+def test_a_hung_module_gets_its_power_cycled_by_the_board_command(rig, echo, tmp_path):
+    """The last rung: the module ignores even AT+CFUN=1,1; the board's command cuts its supply.
+
+    The command is a real process (as ``gpioset`` would be); what it switches is the emulator's
+    power, which a watcher here turns when the process has run.
+    """
+    emulator, start = rig
+    switched = tmp_path / "switched"
+    command = [sys.executable, "-c", f"open({str(switched)!r}, 'w').close()"]
+
+    def board() -> None:
+        wait_until(switched.exists, 60, "the power cycle command")
+        emulator.control("power cycle")
+
+    async def go():
+        modem, link = await start()
+        link.power_cycle = tuple(command)
+        link.waits.reset_s = 2  # a hung module never answers it: do not wait the 15 s here
+        await link.bring_up()
+        emulator.control("hang")
+        link.active = False
+        watcher = threading.Thread(target=board, daemon=True)
+        watcher.start()
+        with pytest.raises(ModemError) as failed:
+            await link.connect("127.0.0.1", echo.port, 2)
+        assert problem_of(failed.value) == "link_no_modem"  # the operator is told in words
+        watcher.join(30)
+        assert emulator.power_cycles == 1
+        await link.on_event.wait_for("(RDY)")  # it booted from cold
+        await link.connect("127.0.0.1", echo.port, 10)
+        assert await exchange(link, b"powered") == b"powered"
+        modem.stop()
+
+    run(go())
+    reset_at = emulator.commands.index("AT+CFUN=1,1")
+    assert emulator.commands[reset_at:].count("AT+CFUN=1,1") == 1  # not repeated unchanged
 
 
 @pytest.mark.parametrize("prompt", ["send", "sms"])

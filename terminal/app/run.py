@@ -8,6 +8,7 @@ to the configured display, or to standard output as text (``--display text``).
 from __future__ import annotations
 
 import argparse
+import shlex
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +75,7 @@ def build_terminal(config):
             config.modem.apn_user,
             config.modem.apn_password,
             config.timeouts.link_up_s,
+            power_cycle=shlex.split(config.modem.power_cycle),
         )
         factory = lambda: transport  # noqa: E731 - one module, one transport
         starter = modem.start

@@ -54,6 +54,7 @@ class DemoStack:
         rtt_ms: float = 300,
         kbps: float = 40,
         dialect: str = "sim800",
+        receive: str = "push",
         locale: str = "zh_CN",
         idle_timeout_s: int = 300,
         response_s: int = 10,
@@ -93,6 +94,7 @@ transport = "modem"
 [modem]
 port = "{self.modem.path}"
 dialect = "{dialect}"
+receive = "{receive}"
 [printer]
 connection = "serial"
 device = "{self.printer.path}"

@@ -46,6 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transactions", type=_positive, default=40)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--dir", help="keep the run's files here (default: a temporary folder)")
+    parser.add_argument("--dialect", choices=("sim800", "m26"), default="sim800")
+    parser.add_argument(
+        "--receive", choices=("push", "manual"), default="push", help="the modem's receive mode"
+    )
 
 
 def _positive(text: str) -> int:
@@ -60,10 +64,12 @@ class CampaignError(Exception):
 
 
 class Campaign:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, dialect: str = "sim800", receive: str = "push") -> None:
         from terminal.tools.demo import DemoStack
 
-        self.stack = DemoStack(folder, fresh=True, rtt_ms=20, kbps=0, response_s=2)
+        self.stack = DemoStack(
+            folder, fresh=True, rtt_ms=20, kbps=0, response_s=2, dialect=dialect, receive=receive
+        )
         self.cards = self.stack.slot is not None
         self.proc: subprocess.Popen | None = None
         # What the terminal logs (every process it runs as, power cut after power cut).
@@ -299,7 +305,7 @@ def run(args: argparse.Namespace) -> int:
     import tempfile
 
     folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="gridpos-faults-"))
-    campaign = Campaign(folder)
+    campaign = Campaign(folder, args.dialect, args.receive)
     try:
         steps = plan(args.seed, args.transactions, campaign.cards)
         started = time.monotonic()
@@ -311,6 +317,7 @@ def run(args: argparse.Namespace) -> int:
         report = {
             "seed": args.seed,
             "transactions": args.transactions,
+            "modem": f"{args.dialect} {args.receive}",
             "plan_digest": hashlib.sha256(
                 json.dumps([s.__dict__ for s in steps]).encode()
             ).hexdigest()[:16],
@@ -345,7 +352,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _print(r: dict) -> None:
     print(
-        f"gridpos faults — seed {r['seed']}, {r['transactions']} transactions, plan "
+        f"gridpos faults — seed {r['seed']}, {r['transactions']} transactions, {r['modem']}, plan "
         f"{r['plan_digest']}, card flows {'on' if r['card_flows'] else 'off'}, "
         f"{r['seconds']} s"
     )
