@@ -770,7 +770,7 @@ def test_sign_on_agrees_a_protocol_version_and_old_terminals_speak_version_1(sta
     reply = old.sign_on()  # no field 24: version 1, and no field 24 back either
     assert reply.approved and reply.protocol is None
     newer = station.client()
-    assert newer.sign_on(protocol=7).protocol == 2  # the station's latest; the terminal decides
+    assert newer.sign_on(protocol=7).protocol == 3  # the station's latest; the terminal decides
 
 
 def test_a_protocol_version_the_station_does_not_serve_is_declined_without_a_login_attempt(
