@@ -4,6 +4,7 @@ station's decoded differences checked by the terminal — exact, or a fallback, 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -220,3 +221,13 @@ def test_a_0500_without_a_sketch_gets_no_differences():
     plain = m.SettlementRequest(**{**request.__dict__, "sketch": None})
     assert station_differences(plain, rows_of({})) is None
     assert station_differences(request, rows_of({})) == (Mismatch(1, None),)
+
+
+def test_the_worked_example_of_the_protocol_document():
+    """docs/protocol.md, R46: what an integrator checks an implementation of the sketch with."""
+    batch = [(5, TxnKind.BILL_PAYMENT, 13400), (7, TxnKind.PREPAYMENT, 500)]
+    assert [fingerprint(*entry) for entry in batch] == [0x0000510000003458, 0x00007200000001F4]
+    sketch = sketch_of(batch, capacity=2).to_bytes()
+    assert sketch == bytes.fromhex("00 00 23 00 00 00 35 ac 8e 48 48 93 6b 37 8f 76")
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text()
+    assert "`00 00 23 00 00 00 35 ac 8e 48 48 93 6b 37 8f 76`" in doc
