@@ -79,6 +79,21 @@ def test_more_differences_than_capacity_do_not_decode():
         assert Sketch.of(extra, SKETCH_CAPACITY).decode() is None
 
 
+def test_the_splitting_element_lies_in_no_proper_subfield():
+    """Then any 64 consecutive powers of it are a basis and root finding always ends."""
+    power = gf.SPLITTER
+    for _ in range(32):
+        power = gf.sqr(power)
+    assert power != gf.SPLITTER  # not in GF(2^32), nor so in any smaller subfield
+
+
+def test_ten_neighbouring_fingerprints_decode():
+    """Fingerprints of consecutive traces share most of their bits: the hard case for splitting."""
+    lost = [(trace, TxnKind.BILL_PAYMENT, 1000 + trace) for trace in range(500, 510)]
+    decoded = sketch_of(lost).decode()
+    assert decoded == sorted(fingerprint(*entry) for entry in lost)
+
+
 def test_the_fingerprint_is_the_transaction_itself():
     element = fingerprint(999_999, TxnKind.OFFLINE_PAYMENT, 999_999_999_999)
     assert element < 2**64

@@ -14,7 +14,8 @@ The field is GF(2)[x] / (x^64 + x^4 + x^3 + x + 1); an element is an ``int`` bel
 ``i`` is the coefficient of x^i. Addition is XOR. Multiplication spreads each operand's bits into
 bytes so that one big-integer product adds up every pair of bits without carries spilling over
 (at most 64 pairs meet in a byte), and keeps the parity of each byte: the carry-less product.
-That is about three times faster in CPython than a shift-and-add loop.
+That is about three times faster in CPython than a shift-and-add loop, and a power sum is
+kept in that spread form from one product to the next.
 
 A decode that fails says ``None``. More than ``c`` differences decode to ``None`` or, rarely, to a
 wrong set: the caller must verify a decoded set before it trusts it (the settlement does, with the
@@ -31,7 +32,10 @@ ELEMENT_BYTES = FIELD_BITS // 8
 _MASK = (1 << FIELD_BITS) - 1
 _LOW = 0b11011  # x^4 + x^3 + x + 1: the modulus without its x^64 term
 _ASCII_ZEROS = int.from_bytes(b"0" * FIELD_BITS, "big")
+_PARITY_BIT = bytes(value & 1 for value in range(256))
 _PARITY_DIGIT = bytes(ord("0") + (value & 1) for value in range(256))
+_SPREAD_BITS = 8 * FIELD_BITS
+_SPREAD_MASK = (1 << _SPREAD_BITS) - 1
 
 
 def _reduce(product: int) -> int:
@@ -43,18 +47,31 @@ def _reduce(product: int) -> int:
 
 
 def _spread(a: int) -> int:
-    """``a`` with each bit moved to the lowest bit of its own byte."""
+    """``a`` in the spread form: each bit moved to the lowest bit of its own byte."""
     return int.from_bytes(format(a, "064b").encode("ascii"), "big") - _ASCII_ZEROS
 
 
-def _clmul_spread(spread_a: int, spread_b: int) -> int:
-    product = spread_a * spread_b
-    return int(product.to_bytes(2 * FIELD_BITS, "big").translate(_PARITY_DIGIT), 2)
+def _unspread(spread: int) -> int:
+    return int(spread.to_bytes(FIELD_BITS, "big").translate(_PARITY_DIGIT), 2)
+
+
+def _mul_spread(spread_a: int, spread_b: int) -> int:
+    """a·b from and to the spread form. The integer product of two spread numbers counts, in
+    each byte, the pairs of bits that meet there (at most 64, so no byte overflows); its parity
+    is the carry-less product. XOR and shifts by whole bytes act on the spread form as on the
+    number, so the reduction needs no conversion, and a chain of products (the power sums)
+    stays spread until its end."""
+    count = (spread_a * spread_b).to_bytes(2 * FIELD_BITS, "big")
+    product = int.from_bytes(count.translate(_PARITY_BIT), "big")
+    for _ in range(2):
+        high = product >> _SPREAD_BITS
+        product = (product & _SPREAD_MASK) ^ high ^ (high << 8) ^ (high << 24) ^ (high << 32)
+    return product
 
 
 def mul(a: int, b: int) -> int:
     """a·b in GF(2^64)."""
-    return _reduce(_clmul_spread(_spread(a), _spread(b)))
+    return _unspread(_mul_spread(_spread(a), _spread(b)))
 
 
 def sqr(a: int) -> int:
@@ -94,16 +111,16 @@ class Sketch:
     @classmethod
     def of(cls, elements: Iterable[int], capacity: int) -> Sketch:
         """The sketch of a set of distinct nonzero elements below 2^64."""
-        sums = [0] * capacity
+        sums = [0] * capacity  # spread form until the end
         for element in elements:
             if not 0 < element <= _MASK:
                 raise ValueError(f"not a nonzero 64-bit element: {element}")
             square = _spread(sqr(element))
-            power = element
+            power = _spread(element)
             for index in range(capacity):
                 sums[index] ^= power
-                power = _reduce(_clmul_spread(_spread(power), square))
-        return cls(tuple(sums))
+                power = _mul_spread(power, square)
+        return cls(tuple(_unspread(s) for s in sums))
 
     def __xor__(self, other: Sketch) -> Sketch:
         """The sketch of the symmetric difference of the two sets."""
@@ -183,16 +200,19 @@ def _monic(poly: list[int]) -> list[int]:
 
 
 def _divmod(poly: list[int], monic: list[int]) -> tuple[list[int], list[int]]:
+    """Quotient and remainder of ``poly`` divided by a monic polynomial."""
     rest = list(poly)
     degree = len(monic) - 1
+    spread = [_spread(c) for c in monic[:degree]]  # each used once per row of the division
     quotient = [0] * max(0, len(rest) - degree)
     while len(rest) > degree:
         top = rest.pop()
         shift = len(rest) - degree
         quotient[shift] = top
         if top:
+            spread_top = _spread(top)
             for i in range(degree):
-                rest[shift + i] ^= mul(top, monic[i])
+                rest[shift + i] ^= _unspread(_mul_spread(spread_top, spread[i]))
     return quotient, _trim(rest)
 
 
@@ -211,14 +231,14 @@ def _gcd(a: list[int], b: list[int]) -> list[int]:
 
 
 def _trace_mod(monic: list[int], beta: int) -> list[int]:
-    """Tr(β·x) = Σ (β·x)^(2^i), i < 64, modulo ``monic``: 0 or 1 at each root, half and half."""
+    """Tr(β·x) = Σ (β·x)^(2^i), i < 64, modulo ``monic`` (of degree 2 or more): 0 or 1 at each
+    root, so its gcd with ``monic`` splits the roots in two."""
     out = [0, beta]
     for _ in range(FIELD_BITS - 1):
         out = _square_mod(out, monic)
         out += [0] * (2 - len(out))
         out[1] ^= beta
-        out = _divmod(_trim(out), monic)[1]
-    return out
+    return _trim(out)
 
 
 def find_roots(poly: list[int]) -> list[int] | None:
@@ -237,17 +257,27 @@ def find_roots(poly: list[int]) -> list[int] | None:
     return _split(monic, 0)
 
 
-def _split(monic: list[int], basis: int) -> list[int]:
-    """Roots of a product of distinct linear factors, split by traces of β·x, β = x^basis…"""
+# β for the k-th try to split is SPLITTER^(k mod 64 + 1). SPLITTER lies in no proper subfield
+# (a test checks SPLITTER^(2^32) != SPLITTER), so any 64 consecutive of its powers are a basis of
+# the field; for two distinct roots r, s the map β -> Tr(β(r+s)) is not zero on every element of
+# a basis, so some try separates them and the splitting always ends. Powers of one element look
+# random enough that a try splits about half the roots from the other half; plain basis elements
+# x^i split the structured fingerprints of R46 badly (a few roots per try).
+SPLITTER = 0x9E3779B97F4A7C15
+
+
+def _split(monic: list[int], tries: int) -> list[int]:
+    """Roots of a monic product of distinct linear factors."""
     if len(monic) == 2:
         return [monic[0]]
     while True:
-        # For two distinct roots r, s some basis element β has Tr(β(r+s)) = 1, so stepping
-        # through the 64 basis elements always separates them; no randomness needed.
-        factor = _gcd(_trace_mod(monic, 1 << basis), monic)
-        basis = (basis + 1) % FIELD_BITS
+        beta = SPLITTER
+        for _ in range(tries % FIELD_BITS):
+            beta = mul(beta, SPLITTER)
+        tries += 1
+        factor = _gcd(_trace_mod(monic, beta), monic)
         if 1 < len(factor) < len(monic):
             break
     factor = _monic(factor)
     other = _divmod(monic, factor)[0]
-    return _split(factor, basis) + _split(other, basis)
+    return _split(factor, tries) + _split(other, tries)
