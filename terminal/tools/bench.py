@@ -314,18 +314,23 @@ def _print(f: dict[str, object]) -> None:
     )
     units = {"bytes": "bytes", "_ms": "ms", "_s": "s", "_mb": "MB", "trips": ""}
     for key, value in f.items():
-        if key in ("conditions", "targets_met", "sketch_decode_by_differences"):
+        if key in ("conditions", "targets_met") or key.startswith("sketch_decode"):
             continue
         target = TARGETS.get(key)
         unit = next((u for suffix, u in units.items() if key.endswith(suffix)), "")
-        line = f"  {key:<36} {value!s:>10} {unit}"
+        line = f"  {key:<48} {value!s:>8} {unit}"
         if target is not None:
             met = f["targets_met"].get(key)  # type: ignore[union-attr]
             line += f"   target ≤ {target} {'ok' if met else 'MISSED'}"
         print(line)
-    rates = f.get("sketch_decode_by_differences")
-    if isinstance(rates, dict):
-        print("  sketch with 9..20 random differences (missing either side, amount changed):")
+    for key, what in (
+        ("sketch_decode_by_differences", "missing either side or amount changed"),
+        ("sketch_decode_one_sided", "missing either side"),
+    ):
+        rates = f.get(key)
+        if not isinstance(rates, dict):
+            continue
+        print(f"  sketch with 9..20 random differences ({what}):")
         print("    differences  named  fallback  wrong  within capacity (≤ 10 fingerprints)")
         for count, tally in rates.items():
             print(

@@ -44,7 +44,8 @@ def settlement_figures(folder: Path, size: int, rate_trials: int) -> dict[str, o
     out["settlement_sketch_extra_bytes"] = sketch_extra_bytes()
     out.update(sketch_cpu(size, "sketch"))
     out.update(sketch_cpu(size * 10, "sketch_10x"))
-    out["sketch_decode_by_differences"] = decode_rates(rate_trials, size)
+    out["sketch_decode_by_differences"] = decode_rates(rate_trials, size, one_sided=False)
+    out["sketch_decode_one_sided"] = decode_rates(rate_trials, size, one_sided=True)
     return out
 
 
@@ -151,9 +152,12 @@ def sketch_cpu(size: int, prefix: str) -> dict[str, float]:
     }
 
 
-def decode_rates(trials: int, size: int, seed: int = 19) -> dict[str, dict[str, int]]:
-    """Random batches of ``size`` with 9 to 20 differences of every kind (missing on either side,
-    amount changed): how many the sketch named exactly, how many fell back to the range search,
+def decode_rates(
+    trials: int, size: int, one_sided: bool, seed: int = 19
+) -> dict[str, dict[str, int]]:
+    """Random batches of ``size`` with 9 to 20 differences — a third each missing at the
+    terminal, missing at the station and amount changed, or (``one_sided``) only missing on
+    either side: how many the sketch named exactly, how many fell back to the range search,
     and how many answers were wrong (must be 0). An amount changed is two fingerprints."""
     import random
 
@@ -176,7 +180,7 @@ def decode_rates(trials: int, size: int, seed: int = 19) -> dict[str, dict[str, 
             fingerprints = 0
             for trace in traces[size:]:
                 entry = (rng.choice(kinds), rng.randint(1, 10**6))
-                how = rng.randrange(3)
+                how = rng.randrange(2 if one_sided else 3)
                 if how == 0:
                     station[trace] = entry
                 elif how == 1:
