@@ -231,6 +231,21 @@ def test_a_difference_names_both_sides_of_a_trace():
     ]
 
 
+def test_the_station_decodes_a_sketch_of_any_capacity_the_field_allows():
+    station = {t: (TxnKind.BILL_PAYMENT, 100 * t) for t in range(1, 200)}
+    terminal = {t: v for t, v in station.items() if t % 14}  # 14 lost: traces 14, 28, ...
+    entries = [(t, k, a) for t, (k, a) in terminal.items()]
+    for capacity, decodes in ((16, True), (14, True), (13, False), (1, False)):
+        request = m.SettlementRequest(
+            **{**settlement_request(terminal).__dict__,
+               "sketch": sketch_of(entries, capacity).to_bytes()}
+        )  # fmt: skip
+        named = station_differences(request, rows_of(station))
+        assert (named is not None) is decodes, capacity
+        if named:
+            assert [n.trace for n in named] == list(range(14, 200, 14))
+
+
 def test_a_0500_without_a_sketch_gets_no_differences():
     request = settlement_request({1: (TxnKind.BILL_PAYMENT, 1)})
     plain = m.SettlementRequest(**{**request.__dict__, "sketch": None})
