@@ -11,6 +11,7 @@ the station's listing. What cannot be resolved is printed on the slip for the ut
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -122,10 +123,12 @@ class Settlement:
             local = self.batch_entries(batch)
             entries = [(t, k, a) for t, (k, a) in local.items()]
             summary, total = summarize(entries)
-            # The sketch rides along unless the station's figures are already known to agree.
+            # The sketch rides along unless the station's figures are already known to agree. It
+            # is computed off the event loop: a large batch on a slow core takes seconds, and the
+            # keypad and the link must go on answering meanwhile.
             sketch = None
             if self.session.protocol >= SKETCH_VERSION and station != (summary, total):
-                sketch = sketch_of(entries).to_bytes()
+                sketch = (await asyncio.to_thread(sketch_of, entries)).to_bytes()
             start = (link.round_trips, link.bytes_sent + link.bytes_received)
             reply = await self.session.request(
                 m.SettlementRequest(
