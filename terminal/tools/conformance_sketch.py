@@ -101,6 +101,27 @@ def sketch_overflow(kit: Kit) -> None:
     expect(answer.differences is None, "field 36 for more differences than the sketch holds")
 
 
+@check(
+    SETTLEMENT,
+    "R46",
+    "settle-sketch-malformed",
+    "a field 49 that is not whole 8-byte sums closes the connection",
+)
+def sketch_malformed(kit: Kit) -> None:
+    c = kit.c
+    good = m.SettlementRequest(
+        terminal_id=c.terminal_id, batch=c.batch, trace=c.next_trace(), sketch=b"\xaa" * 16
+    )
+    data = m.encode(good, c.mac_key)
+    data = data.replace(b"\x10" + b"\xaa" * 16, b"\x0c" + b"\xaa" * 12)  # 12 bytes: 1.5 sums
+    probe = kit.connect()
+    try:
+        answer = probe.send_bytes(len(data).to_bytes(2, "big") + data)
+    finally:
+        probe.close()
+    expect(answer is None, "the station answered a 0500 whose field 49 is 12 bytes long")
+
+
 @check(SETTLEMENT, "R46", "settle-sketch-balanced", "a 0500 that agrees, with its sketch: 00")
 def sketch_balanced(kit: Kit) -> None:
     answer = _settle(kit, _posted(kit))
