@@ -146,6 +146,13 @@ def sketch_answer_unverified(monkeypatch) -> None:
     monkeypatch.setattr(reconcile, "summarize", lambda entries: Agrees())
 
 
+def sketch_of_any_length(monkeypatch) -> None:
+    """The decoder takes a field 49 of any length (the kit's own client shares it)."""
+    from terminal.protocol import messages
+
+    monkeypatch.setitem(messages._CONVERTERS, "sketch", (bytes.hex, bytes.fromhex))
+
+
 # mutation -> (how, the check that must fail, its rule id in docs/protocol.md, its section)
 MUTATIONS: dict[str, tuple[Callable, str, str, str]] = {
     "repeat store off": (
@@ -163,6 +170,10 @@ MUTATIONS: dict[str, tuple[Callable, str, str, str]] = {
     "over-due cash not credited": (no_credit, "pay-over-due", "R20", "Financial rules"),
     "sketch answer drops a difference": (
         sketch_answer_drops_a_difference, "settle-sketch-named", "R47",
+        "Settlement (0500) and details (0320)",
+    ),
+    "sketch of any length": (
+        sketch_of_any_length, "settle-sketch-malformed", "R46",
         "Settlement (0500) and details (0320)",
     ),
     "sketch answer unverified": (
