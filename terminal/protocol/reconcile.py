@@ -15,9 +15,12 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from terminal.protocol.pinsketch import Sketch
 from terminal.protocol.records import CodecError, ListingEntry, TxnKind, bcd, unbcd
+
+if TYPE_CHECKING:
+    from terminal.protocol.pinsketch import Sketch
 
 # The sketch's capacity: how many differing fingerprints one 0500 can have decoded (an amount
 # that differs counts twice: the terminal's and the station's). 10 keeps a balanced settlement's
@@ -50,6 +53,8 @@ def transaction_of(element: int) -> tuple[int, TxnKind, int] | None:
 
 def sketch_of(entries: Iterable[tuple[int, int, int]], capacity: int = SKETCH_CAPACITY) -> Sketch:
     """The sketch of posted (trace, kind, amount) entries."""
+    from terminal.protocol.pinsketch import Sketch  # at the first settlement, not at start-up
+
     return Sketch.of((fingerprint(t, k, a) for t, k, a in entries), capacity)
 
 
