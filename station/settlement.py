@@ -1,6 +1,7 @@
 """Settlement (0500) and detail upload (0320): close a batch only when the terminal's count, total
 and digest agree with what the station posted; on a mismatch, let the terminal narrow it down by
-trace range (digest) and list the entries (listing) until the difference is found.
+trace range (digest) and list the entries (listing) until the difference is found — or, when the
+0500 carries a sketch of the batch, name the differences in the 95 itself (``station.reconcile``).
 
 A closed batch's answer is stored, so a repeated 0500 gets the same answer and closes nothing
 twice; a different claim about a closed batch is refused with 78, since nothing can change it.
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 
 from station.answers import Context, reply
 from station.ledger import Row
+from station.reconcile import differences
 from terminal.protocol import messages as m
 from terminal.protocol.digest import summarize
 from terminal.protocol.records import ListingEntry, Summary, TxnKind
@@ -32,7 +34,8 @@ def settle(ctx: Context, request: m.SettlementRequest, terminal: Row) -> m.Respo
     because a closed batch can no longer be reconciled into balance by this terminal.
     """
     db = ctx.ledger
-    summary, total = _summary(db.posted(request.terminal_id, request.batch))
+    rows = db.posted(request.terminal_id, request.batch)
+    summary, total = _summary(rows)
     agrees = summary == request.summary and total == request.amount_fen
     if request.batch != terminal["batch"]:
         stored = db.settlement(request.terminal_id, request.batch)
@@ -40,7 +43,10 @@ def settle(ctx: Context, request: m.SettlementRequest, terminal: Row) -> m.Respo
             return reply(request, Code.BATCH_MISMATCH)  # never opened, or not open yet
         return m.decode(stored) if agrees else reply(request, Code.BATCH_CLOSED)
     if not agrees:
-        return reply(request, Code.OUT_OF_BALANCE, amount_fen=total, summary=summary)
+        found = differences(request, rows)  # decoded from the 0500's sketch, if it has one (R47)
+        return reply(
+            request, Code.OUT_OF_BALANCE, amount_fen=total, summary=summary, differences=found
+        )
     next_batch = terminal["batch"] % 999 + 1
     response = reply(request, Code.APPROVED, batch=next_batch, amount_fen=total, summary=summary)
     db.close_batch(

@@ -122,6 +122,37 @@ def no_credit(monkeypatch) -> None:
     monkeypatch.setattr(Ledger, "change_credit", lambda self, number, delta: None)
 
 
+def sketch_answer_drops_a_difference(monkeypatch) -> None:
+    """The 95 names the differences the sketch decoded, less the last one."""
+    from station import settlement
+
+    real = settlement.differences
+
+    def differences(request, rows):
+        found = real(request, rows)
+        return found[:-1] if found else found
+
+    monkeypatch.setattr(settlement, "differences", differences)
+
+
+def sketch_answer_unverified(monkeypatch) -> None:
+    """The station trusts whatever the sketch decodes to, without the 0500's figures."""
+    from station import reconcile
+
+    class Agrees:
+        def __eq__(self, other: object) -> bool:
+            return True
+
+    monkeypatch.setattr(reconcile, "summarize", lambda entries: Agrees())
+
+
+def sketch_of_any_length(monkeypatch) -> None:
+    """The decoder takes a field 49 of any length (the kit's own client shares it)."""
+    from terminal.protocol import messages
+
+    monkeypatch.setitem(messages._CONVERTERS, "sketch", (bytes.hex, bytes.fromhex))
+
+
 # mutation -> (how, the check that must fail, its rule id in docs/protocol.md, its section)
 MUTATIONS: dict[str, tuple[Callable, str, str, str]] = {
     "repeat store off": (
@@ -137,6 +168,18 @@ MUTATIONS: dict[str, tuple[Callable, str, str, str]] = {
     ),
     "agent limit not enforced": (limit_not_enforced, "agent-limit", "R19", "Financial rules"),
     "over-due cash not credited": (no_credit, "pay-over-due", "R20", "Financial rules"),
+    "sketch answer drops a difference": (
+        sketch_answer_drops_a_difference, "settle-sketch-named", "R47",
+        "Settlement (0500) and details (0320)",
+    ),
+    "sketch of any length": (
+        sketch_of_any_length, "settle-sketch-malformed", "R46",
+        "Settlement (0500) and details (0320)",
+    ),
+    "sketch answer unverified": (
+        sketch_answer_unverified, "settle-sketch-verified", "R47",
+        "Settlement (0500) and details (0320)",
+    ),
 }  # fmt: skip
 
 

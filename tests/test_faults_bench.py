@@ -148,6 +148,15 @@ def test_bench_reports_its_figures_and_meets_the_byte_targets():
     assert figures["settlement_balanced_bytes"] <= 300
     one, ten = figures["settlement_1_differences_bytes"], figures["settlement_10_differences_bytes"]
     assert figures["settlement_balanced_bytes"] < one < ten
+    for batch in ("settlement", "settlement_10x"):  # differences named by the sketch (R47)
+        for count, most in ((1, 200), (10, 800)):
+            name = f"{batch}_{count}_differences"
+            assert figures[f"{name}_search_round_trips"] == 1, name
+            assert figures[f"{name}_search_bytes"] <= most, name
+    assert figures["settlement_sketch_extra_bytes"] < 100
+    for key in ("sketch_decode_by_differences", "sketch_decode_one_sided"):
+        assert all(t["wrong"] == 0 for t in figures[key].values())
+        assert all(t["named"] == t["within_capacity"] for t in figures[key].values())
     met = figures["targets_met"]
     for key in ("payment_app_bytes", "payment_round_trips", "settlement_balanced_bytes"):
         assert met[key] is True, key

@@ -5,6 +5,10 @@ mismatch the terminal compares digests of halves of the trace range, recursively
 a listing only of ranges small enough to list — so the bytes on the air grow with the number
 of differences (times the depth of the halving), not with the size of the batch.
 
+When the 0500 carried a sketch of the batch (R46), the station's 95 may already name every
+differing trace (field 36, R47); ``named_differences`` checks that answer against the station's
+own count, total and digest before the terminal acts on it, and the search is only the fallback.
+
 The search is pure: the shell (``terminal.shell.settlement``) hands in the two questions it may
 ask the station, as coroutines, and carries out the exchanges.
 """
@@ -15,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from terminal.protocol.digest import summarize
+from terminal.protocol.reconcile import Mismatch
 from terminal.protocol.records import ListingEntry, Summary, TxnKind
 
 LISTING_MAX = 28  # entries that fit in one 0330 listing
@@ -73,3 +78,29 @@ async def find_differences(
         *await find_differences(local, first, middle, left, ask_digest, ask_listing),
         *await find_differences(local, middle + 1, last, right, ask_digest, ask_listing),
     ]
+
+
+def named_differences(
+    local: Entries, named: tuple[Mismatch, ...], station: tuple[Summary, int]
+) -> list[Difference] | None:
+    """The differences a 95 named (field 36), if they are exactly what separates this batch from
+    the station's; ``None`` (search instead) when they are not.
+
+    Trusted only when every named trace really differs and this batch, with the station's side
+    of each named trace put in its place, has the station's count, total and digest: a wrong or
+    incomplete answer cannot pass unless SHA-256 collides on 64 bits.
+    """
+    rebuilt = dict(local)
+    differences: list[Difference] = []
+    for item in named:
+        theirs = (item.station.kind, item.station.amount_fen) if item.station else None
+        if local.get(item.trace) == theirs or any(d.trace == item.trace for d in differences):
+            return None  # not a difference (the same on both sides, or nothing on either)
+        differences.append(Difference(item.trace, local.get(item.trace), item.station))
+        if theirs is None:
+            del rebuilt[item.trace]
+        else:
+            rebuilt[item.trace] = theirs
+    if summarize((t, k, a) for t, (k, a) in rebuilt.items()) != station:
+        return None
+    return differences

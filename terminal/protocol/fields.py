@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from terminal.protocol.cardgrant import CardGrant, GrantError
+from terminal.protocol.reconcile import Mismatch, check_sketch
 from terminal.protocol.records import (
     Bill,
     CodecError,
@@ -162,4 +163,6 @@ CONVERTERS: dict[str, Converter] = {
     "customer_no": (_customer_to, _customer_from),
     "summary": _hex(lambda s: s.pack(), Summary.unpack),
     "listing": _hex(pack_list, lambda b: unpack_list(ListingEntry, b)),
+    "sketch": _hex(check_sketch, check_sketch),
+    "differences": _hex(pack_list, lambda b: unpack_list(Mismatch, b)),
 }

@@ -22,6 +22,7 @@ import iso8583
 from terminal.protocol import sm4
 from terminal.protocol.cardgrant import CardGrant
 from terminal.protocol.fields import CONVERTERS, enum_field, number_field
+from terminal.protocol.reconcile import Mismatch
 from terminal.protocol.records import (
     Bill,
     CodecError,
@@ -265,6 +266,7 @@ class SettlementRequest(Message):
     trace: int = 0
     amount_fen: int = 0
     summary: Summary | None = None
+    sketch: bytes | None = None  # field 49, protocol 3: the batch's sketch (R46)
     processing: Processing = Processing.SETTLEMENT
 
 
@@ -277,6 +279,7 @@ class SettlementResponse(Response):
     trace: int = 0
     amount_fen: int | None = None
     summary: Summary | None = None
+    differences: tuple[Mismatch, ...] | None = None  # field 36 on a 95 (R47)
     processing: Processing = Processing.SETTLEMENT
 
 

@@ -1,6 +1,8 @@
 """Settlement (扎帐): close the batch when terminal and station agree; resolve what differs.
 
-The difference search itself is pure (``terminal.core.settlement``); here are its exchanges with
+The 0500 carries a sketch of the batch when the station speaks protocol 3 (R46), so a 95 usually
+names the differences itself (R47), checked before use; the difference search by trace range
+(pure, ``terminal.core.settlement``) is the fallback. Here are the exchanges with
 the station, and the resolution of each difference through the normal machinery: a
 transaction the terminal still holds as unknown is repeated, a queued reversal is delivered by
 the outbox, and a posting the terminal has no record of (its journal was lost) is adopted from
@@ -9,6 +11,7 @@ the station's listing. What cannot be resolved is printed on the slip for the ut
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,10 +20,11 @@ from terminal.core.engine import view_from
 from terminal.core.lifecycle import FINAL, POSTED, SYSTEM, State
 from terminal.core.orders import Order, txn_key
 from terminal.core.receipt import SettlementSlip
-from terminal.core.settlement import Difference, Entries, find_differences
+from terminal.core.settlement import Difference, Entries, find_differences, named_differences
 from terminal.protocol import messages as m
 from terminal.protocol.codes import PROCESSING_OF
 from terminal.protocol.digest import summarize
+from terminal.protocol.reconcile import SKETCH_VERSION, sketch_of
 from terminal.protocol.records import ListingEntry, Summary
 from terminal.shell.delivery import Delivery
 from terminal.shell.executor import Executor
@@ -45,6 +49,11 @@ class SettlementOutcome:
     next_batch: int | None = None
     differences: list[str] = field(default_factory=list)
     bytes_used: int = 0
+    # Finding the differences (the first 0500 and whatever it took to name them): how, with
+    # how many round trips and bytes. "sketch": named by the 95 itself; "search": by range.
+    found_by: str | None = None
+    search_round_trips: int = 0
+    search_bytes: int = 0
 
 
 class Settlement:
@@ -107,9 +116,20 @@ class Settlement:
 
     async def _rounds(self, batch: int) -> SettlementOutcome:
         differences: list[Difference] = []
+        station: tuple[Summary, int] | None = None  # the station's figures, after a 95
+        search: tuple[str, int, int] | None = None
+        link = self.session.link
         for _round in range(ROUNDS):
             local = self.batch_entries(batch)
-            summary, total = summarize((t, k, a) for t, (k, a) in local.items())
+            entries = [(t, k, a) for t, (k, a) in local.items()]
+            summary, total = summarize(entries)
+            # The sketch rides along unless the station's figures are already known to agree. It
+            # is computed off the event loop: a large batch on a slow core takes seconds, and the
+            # keypad and the link must go on answering meanwhile.
+            sketch = None
+            if self.session.protocol >= SKETCH_VERSION and station != (summary, total):
+                sketch = (await asyncio.to_thread(sketch_of, entries)).to_bytes()
+            start = (link.round_trips, link.bytes_sent + link.bytes_received)
             reply = await self.session.request(
                 m.SettlementRequest(
                     terminal_id=self.session.terminal_id,
@@ -117,36 +137,67 @@ class Settlement:
                     trace=self.journal.take_trace(),
                     amount_fen=total,
                     summary=summary,
+                    sketch=sketch,
                 )
             )
             if reply.approved:
                 assert isinstance(reply, m.SettlementResponse)
                 self._close(batch, reply.batch, summary.count, total)
-                return SettlementOutcome(
-                    True,
-                    batch,
-                    summary.count,
-                    total,
-                    reply.batch,
-                    [d.describe() for d in differences],
+                return self._outcome(
+                    True, batch, summary.count, total, differences, search, reply.batch
                 )
             if not isinstance(reply, m.SettlementResponse) or reply.summary is None:
                 raise StationDeclined(reply.response)
             if reply.response != "95":
                 raise StationDeclined(reply.response)
-            last = max(self.journal.counter("next_trace", 2) - 1, max(local, default=1))
-            differences = await find_differences(
-                local,
-                1,
-                last,
-                (reply.summary, reply.amount_fen or 0),
-                lambda lo, hi: self._digest(batch, lo, hi),
-                lambda lo, hi: self._listing(batch, lo, hi),
-            )
+            station = (reply.summary, reply.amount_fen or 0)
+            named = None
+            if reply.differences is not None:
+                named = named_differences(local, reply.differences, station)
+            if named is not None:
+                differences, how = named, "sketch"
+            else:
+                last = max(self.journal.counter("next_trace", 2) - 1, max(local, default=1))
+                differences = await find_differences(
+                    local,
+                    1,
+                    last,
+                    station,
+                    lambda lo, hi: self._digest(batch, lo, hi),
+                    lambda lo, hi: self._listing(batch, lo, hi),
+                )
+                how = "search"
+            if search is None:
+                search = (
+                    how,
+                    link.round_trips - start[0],
+                    link.bytes_sent + link.bytes_received - start[1],
+                )
             if not await self._resolve(batch, differences):
                 break
+        return self._outcome(False, batch, summary.count, total, differences, search)
+
+    @staticmethod
+    def _outcome(
+        balanced: bool,
+        batch: int,
+        count: int,
+        total: int,
+        differences: list[Difference],
+        search: tuple[str, int, int] | None,
+        next_batch: int | None = None,
+    ) -> SettlementOutcome:
+        how, trips, size = search or (None, 0, 0)
         return SettlementOutcome(
-            False, batch, summary.count, total, differences=[d.describe() for d in differences]
+            balanced,
+            batch,
+            count,
+            total,
+            next_batch,
+            [d.describe() for d in differences],
+            found_by=how,
+            search_round_trips=trips,
+            search_bytes=size,
         )
 
     def _close(self, batch: int, next_batch: int, count: int, total: int) -> None:

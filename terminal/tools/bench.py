@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from terminal.tools.bench_settlement import TARGETS as SETTLEMENT_TARGETS
+
 TARGETS = {
     "payment_app_bytes": 400,
     "payment_round_trips": 2,
@@ -17,7 +19,7 @@ TARGETS = {
     "peak_rss_mb": 40,
     "journal_append_median_ms": 5,
     "verify_100k_s": 1.0,
-    "settlement_balanced_bytes": 300,
+    **SETTLEMENT_TARGETS,
 }
 
 
@@ -48,6 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from terminal.tools.bench_settlement import settlement_figures
+
     if args.mode == "station":
         from terminal.tools import bench_station
 
@@ -75,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
                 root / "journal", 50 if args.quick else 500, 10_000 if args.quick else 100_000
             )
         )
-        figures.update(settlement_figures(root / "settle", 200 if args.quick else 1000))
+        trials = 3 if args.quick else 20  # random batches per number of differences
+        figures.update(settlement_figures(root / "settle", 200 if args.quick else 1000, trials))
     checks = _checks(figures)
     figures["targets_met"] = checks
     if args.json:
@@ -286,89 +291,6 @@ def journal_figures(folder, appends: int, verify_entries: int) -> dict[str, obje
     }
 
 
-# --- settlement -------------------------------------------------------------------------------
-
-
-def settlement_figures(folder, size: int) -> dict[str, object]:
-    """Bytes to settle a batch of ``size`` payments: balanced, and with 1 and 10 differences.
-
-    One more case, a batch ten times larger with one difference, shows how the cost of a
-    difference grows with the batch: by the depth of the halving (a logarithm), not its size.
-    """
-    import asyncio
-
-    from drivers.transport import SocketTransport
-    from offline_queue.journal import Journal
-    from station.seed import demo_master_key
-    from station.server import StationThread
-    from terminal.core.orders import Order
-    from terminal.protocol import messages as m
-    from terminal.shell.link import StationLink
-    from terminal.shell.terminal import Terminal
-
-    out: dict[str, object] = {"settlement_batch_size": size}
-    cases = [
-        ("settlement_balanced_bytes", size, 0),
-        ("settlement_1_differences_bytes", size, 1),
-        ("settlement_10_differences_bytes", size, 10),
-        ("settlement_1_difference_10x_batch_bytes", size * 10, 1),
-    ]
-    for name, batch, differences in cases:
-        case = folder / f"n{batch}-d{differences}"
-        case.mkdir(parents=True)
-        station = StationThread(str(case / "station.db"))
-        try:
-            # The station's postings, written straight into its ledger.
-            rows = [
-                (
-                    "T0000001",
-                    1,
-                    trace,
-                    "x",
-                    1,
-                    "0100000123",
-                    1000 + trace,
-                    "posted",
-                    None,
-                    b"",
-                    1,
-                    None,
-                    "2026-11-22T02:00:00+00:00",
-                )
-                for trace in range(2, batch + 2)
-            ]
-            with station.ledger.atomic() as db:
-                db.executemany("INSERT INTO requests VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-            journal = Journal(case / "j.db", case / "j.key")
-            missing = set(range(2, batch + 2, max(batch // max(differences, 1), 1))[:differences])
-            journal.db.execute("PRAGMA synchronous=OFF")  # building the fixture, not measuring
-            for trace in range(2, batch + 2):
-                if trace in missing:
-                    continue
-                order = Order(
-                    m.Processing.BILL_PAYMENT, "T0000001", 1, trace, 1000 + trace, "0100000123"
-                )
-                journal.append(order.txn, "adopted", order.to_payload())
-            journal.db.execute("PRAGMA synchronous=FULL")
-            journal.set_counter("next_trace", batch + 2)
-
-            async def go(journal=journal, station=station) -> int:
-                link = StationLink(SocketTransport, "127.0.0.1", station.port, 5, 10)
-                t = Terminal(journal, link, "T0000001", demo_master_key("T0000001"))
-                await t.sign_on("100101", "123456")
-                before = link.bytes_sent + link.bytes_received
-                outcome = await t.settle()
-                assert outcome.balanced, outcome.differences
-                await link.close()
-                return link.bytes_sent + link.bytes_received - before
-
-            out[name] = asyncio.run(go())
-            journal.close()
-        finally:
-            station.stop()
-    return out
-
-
 def _checks(f: dict[str, object]) -> dict[str, bool]:
     checks = {}
     for key, target in TARGETS.items():
@@ -377,7 +299,7 @@ def _checks(f: dict[str, object]) -> dict[str, bool]:
             checks[key] = value <= target  # type: ignore[operator]
     if "settlement_10_differences_bytes" in f and "settlement_1_differences_bytes" in f:
         one, ten = f["settlement_1_differences_bytes"], f["settlement_10_differences_bytes"]
-        larger = f.get("settlement_1_difference_10x_batch_bytes", one)
+        larger = f.get("settlement_10x_1_differences_bytes", one)
         checks["settlement_grows_with_differences"] = (
             ten < 12 * one and larger < 2 * one  # type: ignore[operator]
         )
@@ -392,15 +314,29 @@ def _print(f: dict[str, object]) -> None:
     )
     units = {"bytes": "bytes", "_ms": "ms", "_s": "s", "_mb": "MB", "trips": ""}
     for key, value in f.items():
-        if key in ("conditions", "targets_met"):
+        if key in ("conditions", "targets_met") or key.startswith("sketch_decode"):
             continue
         target = TARGETS.get(key)
         unit = next((u for suffix, u in units.items() if key.endswith(suffix)), "")
-        line = f"  {key:<36} {value!s:>10} {unit}"
+        line = f"  {key:<48} {value!s:>8} {unit}"
         if target is not None:
             met = f["targets_met"].get(key)  # type: ignore[union-attr]
             line += f"   target ≤ {target} {'ok' if met else 'MISSED'}"
         print(line)
+    for key, what in (
+        ("sketch_decode_by_differences", "missing either side or amount changed"),
+        ("sketch_decode_one_sided", "missing either side"),
+    ):
+        rates = f.get(key)
+        if not isinstance(rates, dict):
+            continue
+        print(f"  sketch with 9..20 random differences ({what}):")
+        print("    differences  named  fallback  wrong  within capacity (≤ 10 fingerprints)")
+        for count, tally in rates.items():
+            print(
+                f"    {count:>11}  {tally['named']:>5}  {tally['fallback']:>8}  {tally['wrong']:>5}"
+                f"  {tally['within_capacity']:>5}"
+            )
     extra = f["targets_met"].get("settlement_grows_with_differences")  # type: ignore[union-attr]
     if extra is not None:
         print(

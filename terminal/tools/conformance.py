@@ -33,13 +33,14 @@ from terminal.tools import (  # each registers its checks; MODULES gives the run
     conformance_cards,
     conformance_checks,
     conformance_rules,
+    conformance_sketch,
 )
 from terminal.tools.conformance_client import KitError, demo_master_key
 from terminal.tools.conformance_kit import CHECKS, DEMO, SECTIONS, Failed, Kit
 
 # Checks run module by module in this order, and in declaration order within a module: later
 # checks build on what earlier ones posted (the meter reading bills a customer already paid).
-MODULES = (conformance_checks, conformance_cards, conformance_rules)
+MODULES = (conformance_checks, conformance_cards, conformance_rules, conformance_sketch)
 
 
 @dataclass(frozen=True)

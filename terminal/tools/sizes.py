@@ -22,6 +22,7 @@ from typing import Any
 from terminal.protocol import messages as m
 from terminal.protocol.cardgrant import CardGrant, GrantKind
 from terminal.protocol.framing import frame
+from terminal.protocol.reconcile import Mismatch, sketch_of
 from terminal.protocol.records import (
     Amount,
     Bill,
@@ -131,9 +132,22 @@ def typical_messages() -> list[m.Message]:
         ),
         m.ReversalResponse(batch=12, trace=4),
         m.SettlementRequest(
-            terminal_id=_T, batch=12, trace=40, amount_fen=1_234_500, summary=Summary(96, _DIGEST)
+            terminal_id=_T,
+            batch=12,
+            trace=40,
+            amount_fen=1_234_500,
+            summary=Summary(96, _DIGEST),
+            sketch=sketch_of([(4, TxnKind.BILL_PAYMENT, 13400)]).to_bytes(),
         ),
         m.SettlementResponse(batch=13, trace=41),
+        m.SettlementResponse(
+            response="95",
+            batch=12,
+            trace=40,
+            amount_fen=1_221_100,
+            summary=Summary(95, _DIGEST),
+            differences=(Mismatch(4, None), Mismatch(7, ListingEntry(7, TxnKind.PREPAYMENT, 500))),
+        ),
         m.DetailRequest(terminal_id=_T, batch=12, trace=42, range=(1, 48)),
         m.DetailResponse(
             batch=12, trace=42, range=(1, 48), amount_fen=617_000, summary=Summary(48, _DIGEST)
@@ -158,6 +172,8 @@ def typical_messages() -> list[m.Message]:
 def _label(message: m.Message) -> str:
     processing = getattr(message, "processing", None)
     name = processing.name.lower().replace("_", " ") if isinstance(processing, m.Processing) else ""
+    if getattr(message, "differences", None):
+        name += " differences"
     return f"{message.mti} {name}"
 
 
@@ -168,7 +184,8 @@ DESCRIPTION = (
     "the protocol version; customer 0100000123 (a three-character name, a ten-character village\n"
     "address, two unpaid months) asked, paid exactly, completed, then asked for its history; a\n"
     "card purchase; a bill payment reversed; a heartbeat with status and version; the batch's\n"
-    "digest and listing; a balanced settlement."
+    "digest and listing; a settlement with the sketch (field 49) that leaves one payment out,\n"
+    "answered 95 naming it (field 36); a balanced settlement with the sketch."
 )
 
 
@@ -214,6 +231,7 @@ def _flows(c: _Recorder, serial: bytes, count: int) -> None:
     completions and reversals repeat the amount and the customer."""
     p = m.Processing
     from terminal.protocol.codes import PROTOCOL_VERSION as version
+    from terminal.protocol.digest import summarize
 
     signed = c.sign_on("100101", "123456", protocol=version)
     _expect(signed, "sign-on")
@@ -248,9 +266,31 @@ def _flows(c: _Recorder, serial: bytes, count: int) -> None:
     ask(m.HeartbeatRequest(terminal_id=_T, trace=c.next_trace(), status=status, version="0.1.0"))
     last = c.trace
     digest = ask(m.DetailRequest(**key, trace=c.next_trace(), range=(1, last)))
-    ask(m.DetailRequest(**key, trace=c.next_trace(), processing=p.DETAIL_LISTING, range=(1, last)))
-    ask(m.SettlementRequest(**key, trace=c.next_trace(), amount_fen=digest.amount_fen,
-                            summary=digest.summary))  # fmt: skip
+    listing = ask(m.DetailRequest(**key, trace=c.next_trace(), processing=p.DETAIL_LISTING,
+                                  range=(1, last))).listing  # fmt: skip
+    posted = [(e.trace, e.kind, e.amount_fen) for e in listing]
+    short = posted[1:]  # the terminal lost its first payment: the 95 names it
+    summary, total = summarize(short)
+    unbalanced = c.ask(
+        m.SettlementRequest(
+            **key,
+            trace=c.next_trace(),
+            amount_fen=total,
+            summary=summary,
+            sketch=sketch_of(short).to_bytes(),
+        )
+    )
+    if getattr(unbalanced, "differences", None) is None:
+        raise RuntimeError("recorded run: the 95 named no difference")
+    ask(
+        m.SettlementRequest(
+            **key,
+            trace=c.next_trace(),
+            amount_fen=digest.amount_fen,
+            summary=digest.summary,
+            sketch=sketch_of(posted).to_bytes(),
+        )
+    )
 
 
 def _expect(answer: Any, what: str) -> Any:
