@@ -33,6 +33,21 @@ def libpq_url(target: str) -> str:
     return target.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+def shown(target: str | Path) -> str:
+    """The target as it may be printed or logged: a URL's password replaced by ``***``."""
+    import re
+
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", str(target))
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """The URL with libpq's ``options`` set so that its tables live in ``schema``."""
+    from urllib.parse import quote
+
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options={quote(f'-csearch_path={schema}', safe='')}"
+
+
 def sqlalchemy_url(target: str | Path) -> str:
     """The same database as SQLAlchemy names it, for Alembic."""
     text = str(target)

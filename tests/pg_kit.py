@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
+from station.db import with_search_path
+
 DEBIAN_BINARIES = "/usr/lib/postgresql/*/bin/initdb"
 SUPERUSER = "gridpos"
 SOCKET_PORT = 5432  # names the socket file in the cluster's own folder; no TCP port is opened
@@ -50,7 +52,7 @@ def why_not() -> str | None:
 class Cluster:
     """A running cluster; ``url`` reaches its ``postgres`` database as the superuser."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
         binaries = find_binaries()
         assert binaries is not None, why_not()
         self.bin = binaries
@@ -65,11 +67,10 @@ class Cluster:
         self._schemas = itertools.count(1)
         self._run("initdb", "-D", self.data, "-U", SUPERUSER, "--auth=trust", "--no-locale",
                   "-E", "UTF8", "--no-sync")  # fmt: skip
-        settings = (
-            f"-k {self.folder} -p {SOCKET_PORT} -c listen_addresses='' -c max_connections=300"
-            # a test cluster: durability is not what these tests measure
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+        settings = f"-k {self.folder} -p {SOCKET_PORT} -c listen_addresses=''"
+        settings += " -c max_connections=300"
+        if not durable:  # a test cluster: durability is not what the tests check (benches do)
+            settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", self.data, "-o", settings, "-l", self.folder / "log", "-w",
                   "-t", "60", "start")  # fmt: skip
 
@@ -88,7 +89,7 @@ class Cluster:
         name = f"test_{os.getpid()}_{next(self._schemas)}"
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {name}")
-        return f"{self.url}&options={quote(f'-csearch_path={name}', safe='')}"
+        return with_search_path(self.url, name)
 
     def stop(self) -> None:
         try:
