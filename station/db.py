@@ -135,27 +135,47 @@ class Database:
 
 
 class PostgresDatabase(Database):
-    """A psycopg 3 connection in autocommit; ``transaction()`` frames a request's statements."""
+    """A psycopg 3 connection in autocommit; ``transaction()`` frames a request's statements.
+
+    A connection the server dropped (a restart, a failover, an administrator) is opened again
+    before the next statement outside a transaction: the request that met the break is
+    answered 96 and repeated by its terminal, and the station goes on without a restart.
+    """
 
     dialect = "postgresql"
     for_update = " FOR UPDATE"
     SCHEMA_LOCK_KEY = 0x67726964  # any fixed number shared by every station process
 
     def __init__(self, url: str) -> None:
+        self.url = libpq_url(url)
+        self.in_transaction = False
+        self.conn = self._connect()
+
+    def _connect(self) -> Any:
         import psycopg
 
-        self.conn = psycopg.connect(libpq_url(url), autocommit=True, row_factory=_pg_rows)
+        return psycopg.connect(self.url, autocommit=True, row_factory=_pg_rows)
+
+    def _live(self) -> Any:
+        if self.conn.broken and not self.in_transaction:
+            self.conn.close()
+            self.conn = self._connect()
+        return self.conn
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(_pyformat(sql), tuple(args))  # type: ignore[arg-type]
+        return self._live().execute(_pyformat(sql), tuple(args))
 
     def script(self, ddl: str) -> None:
         self.conn.execute(ddl)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.conn.transaction():  # type: ignore[attr-defined]
-            yield
+        with self._live().transaction():
+            self.in_transaction = True
+            try:
+                yield
+            finally:
+                self.in_transaction = False
 
     def has_table(self, name: str) -> bool:
         row = self.conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()

@@ -245,3 +245,62 @@ def test_one_agents_terminals_on_two_processes_never_overdraw_its_limit(two_stat
         assert taken == posted == 10000 - left
     finally:
         ledger.close()
+
+
+def test_a_station_goes_on_after_postgresql_drops_its_connection(postgres):
+    """A server restart or failover: the request that meets the break is answered 96 (or
+    served, had the break been noticed first), its repeat is served, and it is posted once."""
+    from station.db import open_database
+    from tests.conftest import RunningStation
+    from tests.wait_kit import wait_until
+
+    station = RunningStation(postgres.fresh_url())
+    admin = open_database(postgres.url)
+    try:
+        c = station.client()
+        assert c.sign_on().approved
+        others = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'"
+        others += " AND pid <> pg_backend_pid()"
+        dropped = [row[0] for row in admin.execute(others).fetchall()]
+        assert dropped  # the station's own connection is among them
+        for pid in dropped:
+            admin.execute("SELECT pg_terminate_backend(?)", (pid,))
+        wait_until(lambda: not {r[0] for r in admin.execute(others)} & set(dropped), 10, "gone")
+        request = m.FinancialRequest(
+            processing=m.Processing.PREPAYMENT, terminal_id=c.terminal_id, batch=c.batch,
+            trace=c.next_trace(), amount_fen=500, customer_no=WANG,
+        )  # fmt: skip
+        first = c.request(request)
+        print("after the break:", first.response)
+        assert first.response in ("96", "00")
+        assert c.request(request).approved  # the terminal's repeat
+        assert station.ledger.posted_amounts("T0000001") == {(c.batch, request.trace): 500}
+        c.close()
+    finally:
+        admin.close()
+        station.stop()
+
+
+def test_the_station_bench_on_postgresql_keeps_the_books_of_100_terminals(postgres):
+    """``gridpos bench station --db postgresql://...``: 100 terminals at once through two
+    station processes; the throughput is printed, never asserted; the books must agree."""
+    command = [sys.executable, "-m", "terminal.app.cli", "bench", "station", "--db", postgres.url]
+    command += ["--terminals", "100", "--payments", "3", "--stations", "2", "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1), done.stderr[-2000:]  # 1: a timing target missed here
+    figures = json.loads(done.stdout)
+    print("bench on PostgreSQL:", figures["payments_per_s"], "payments/s")
+    assert figures["conditions"]["database"] == "postgresql"
+    assert figures["conditions"]["stations"] == 2 and figures["errors"] == []
+    assert figures["payments"] == 300 and figures["declined"] == 0
+    assert figures["client_total_fen"] == figures["ledger_total_fen"] == 300 * 100
+    assert figures["agent_limit_taken_fen"] == 300 * 100
+    assert figures["mismatched"] == 0 and figures["targets_met"]["mismatched"] is True
+    from station.db import open_database
+
+    admin = open_database(postgres.url)  # the run's schema is dropped: nothing left behind
+    try:
+        left = admin.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench%'")
+        assert left.fetchall() == []
+    finally:
+        admin.close()
