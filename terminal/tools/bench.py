@@ -54,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stations", type=int, default=1, help="station mode: station processes sharing the db (1)"
     )
+    parser.add_argument(
+        "--agents", type=int, default=1, help="station mode: agents the terminals belong to (1)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -40,6 +40,7 @@ class Terminal:
 
     terminal_id: str
     customer: str
+    operator: str = OPERATOR
     latencies: list[float] = field(default_factory=list)
     approved: dict[tuple[int, int], int] = field(default_factory=dict)  # (batch, trace) -> fen
     declined: int = 0
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     figures = bench(
         args.terminals, args.payments, args.profile, getattr(args, "db", None),
-        getattr(args, "stations", 1),
+        getattr(args, "stations", 1), getattr(args, "agents", 1),
     )  # fmt: skip
     if args.json:
         print(json.dumps(figures, indent=1, ensure_ascii=False))
@@ -66,14 +67,14 @@ def bench(
     profile: str | None = None,
     db: str | None = None,
     stations: int = 1,
+    agents: int = 1,
 ) -> dict[str, Any]:
     """Run the bench; figures as a dict (see ``docs/performance.md``, ``docs/storage.md``)."""
     import platform
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder, _ledger_for_run(db, folder) as target:
-        ids = prepare(target, terminals)
-        clients = [Terminal(tid, customer) for tid, customer in ids]
+        clients = [Terminal(*ids) for ids in prepare(target, terminals, agents)]
         elapsed = _run_stations(target, clients, payments, profile, stations)
         books = compare(target, clients)
     latencies = sorted(x for c in clients for x in c.latencies)
@@ -90,6 +91,7 @@ def bench(
                 + ("PostgreSQL, a schema of its own" if db else "SQLite WAL synchronous=FULL")
             ),
             "stations": stations,
+            "agents": agents,
             "database": "postgresql" if db else "sqlite",
         },
         "payments": done,
@@ -164,8 +166,14 @@ def _run_stations(
                 process.kill()
 
 
-def prepare(path: str, terminals: int) -> list[tuple[str, str]]:
-    """A fresh demo ledger plus the bench's agent, operator and terminals; (terminal, customer)."""
+def agent_ids(agents: int) -> list[str]:
+    """The bench's agents: B0001 (the only one unless ``--agents``), B0002, ..."""
+    return [AGENT] + [f"B{n:04d}" for n in range(2, agents + 1)]
+
+
+def prepare(path: str, terminals: int, agents: int = 1) -> list[tuple[str, str, str]]:
+    """A fresh demo ledger plus the bench's agents, one operator each, and its terminals dealt
+    out among the agents in turn; (terminal, customer, operator) for each terminal."""
     import hashlib
     from datetime import UTC, datetime
 
@@ -180,13 +188,18 @@ def prepare(path: str, terminals: int) -> list[tuple[str, str]]:
         customers = [customer_no(i) for i in range(1, CUSTOMERS + 1) if i % 10 != 5]  # no card
         ids = []
         with ledger.atomic():
-            ledger.add_agent(AGENT, "压测代收点", 2_000_000_000, 0)  # field 54 holds an i32
-            salt = hashlib.sha256(OPERATOR.encode()).hexdigest()[:16]
-            ledger.add_operator(OPERATOR, AGENT, salt, password_hash(salt, PASSWORD))
+            operators = []
+            for n, agent in enumerate(agent_ids(agents)):
+                ledger.add_agent(agent, "压测代收点", 2_000_000_000, 0)  # field 54 holds an i32
+                operator = str(int(OPERATOR) + n)
+                salt = hashlib.sha256(operator.encode()).hexdigest()[:16]
+                ledger.add_operator(operator, agent, salt, password_hash(salt, PASSWORD))
+                operators.append((agent, operator))
             for n in range(1, terminals + 1):
                 terminal_id = f"B{n:07d}"
-                ledger.add_terminal(terminal_id, AGENT, demo_master_key(terminal_id))
-                ids.append((terminal_id, customers[n % len(customers)]))
+                agent, operator = operators[n % len(operators)]
+                ledger.add_terminal(terminal_id, agent, demo_master_key(terminal_id))
+                ids.append((terminal_id, customers[n % len(customers)], operator))
     finally:
         ledger.close()
     return ids
@@ -236,7 +249,7 @@ def _drive(ports: list[int], clients: list[Terminal], payments: int) -> float:
         c = Client("127.0.0.1", port, t.terminal_id, demo_master_key(t.terminal_id))
         try:
             c.connect()
-            signed = c.sign_on(OPERATOR, PASSWORD)
+            signed = c.sign_on(t.operator, PASSWORD)
             if signed.response != "00":
                 t.error = f"{t.terminal_id}: sign-on answered {signed.response}"
         except Exception as exc:  # reported in the figures, never hidden
@@ -293,8 +306,10 @@ def compare(path: str, clients: list[Terminal]) -> dict[str, int]:
             ledger_total += sum(posted.values())
             keys = set(posted) | set(t.approved)
             mismatched += sum(posted.get(k) != t.approved.get(k) for k in keys)
-        agent = ledger.agent(AGENT)
-        taken = agent["deposit_fen"] - agent["available_fen"] if agent else -1
+        taken = 0
+        for agent_id in {ledger.terminal(t.terminal_id)["agent_id"] for t in clients}:
+            agent = ledger.agent(agent_id)
+            taken += agent["deposit_fen"] - agent["available_fen"]
     finally:
         ledger.close()
     client_total = sum(sum(t.approved.values()) for t in clients)
