@@ -304,3 +304,17 @@ def test_the_station_bench_on_postgresql_keeps_the_books_of_100_terminals(postgr
         assert left.fetchall() == []
     finally:
         admin.close()
+
+
+def test_the_station_on_postgresql_passes_the_whole_conformance_kit(postgres):
+    """Every rule of docs/protocol.md the kit checks, with the ledger on PostgreSQL."""
+    from terminal.tools import conformance
+    from tests.conftest import RunningStation
+
+    station = RunningStation(postgres.fresh_url())
+    try:
+        outcomes = conformance.run_kit("127.0.0.1", station.port)
+    finally:
+        station.stop()
+    assert len(outcomes) >= 60
+    assert {o.rule: o.detail for o in outcomes if not o.ok} == {}
