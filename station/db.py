@@ -170,12 +170,13 @@ class PostgresDatabase(Database):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
+        outer = self.in_transaction  # a nested transaction is a savepoint of the outer one
         with self._live().transaction():
             self.in_transaction = True
             try:
                 yield
             finally:
-                self.in_transaction = False
+                self.in_transaction = outer
 
     def has_table(self, name: str) -> bool:
         row = self.conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()

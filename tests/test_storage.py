@@ -205,6 +205,45 @@ def test_a_repeat_sent_to_two_station_processes_at_once_is_posted_once(two_stati
         ledger.close()
 
 
+def test_a_payment_and_its_reversal_racing_through_two_processes_leave_nothing_posted(
+    two_stations,
+):
+    """Whichever process wins, the end is the same: the payment undone, or never posted."""
+    url, first, second = two_stations
+    a = first.client()
+    assert a.sign_on().approved
+    b = _twin(second, a)
+    ledger = Ledger(url)
+    before = (ledger.agent("A0001")["available_fen"], ledger.arrears(WANG),
+              ledger.customer(WANG)["credit_fen"])  # fmt: skip
+    outcomes = set()
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(15):
+            fields = dict(terminal_id=a.terminal_id, batch=a.batch, trace=a.next_trace(),
+                          amount_fen=700, customer_no=WANG, processing=m.Processing.PREPAYMENT)
+            both = threading.Barrier(2)
+
+            def send(client, request, both=both):
+                both.wait()
+                return client.request(request)
+
+            paid = pool.submit(send, a, m.FinancialRequest(**fields))
+            undone = pool.submit(send, b, m.ReversalRequest(**fields))  # fmt: skip
+            assert undone.result().approved
+            outcomes.add(paid.result().response)
+    a.close()
+    b.close()
+    try:
+        print("payment answers seen:", sorted(outcomes))
+        assert outcomes <= {"00", "40"}  # served then reversed, or refused as already reversed
+        assert ledger.posted_amounts("T0000001") == {}
+        after = (ledger.agent("A0001")["available_fen"], ledger.arrears(WANG),
+                 ledger.customer(WANG)["credit_fen"])  # fmt: skip
+        assert after == before
+    finally:
+        ledger.close()
+
+
 def test_one_agents_terminals_on_two_processes_never_overdraw_its_limit(two_stations):
     from station.seed import demo_master_key
 
