@@ -67,6 +67,51 @@ def test_alembic_from_nothing_builds_what_a_new_ledger_gets(backend, request, tm
     assert upgraded == built
 
 
+A_LATER_REVISION = '''"""Agents get a telephone number (as the next change's revision would)."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("agents", sa.Column("phone", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("agents", "phone")
+'''
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_database_at_an_older_revision_is_upgraded_when_a_station_opens_it(
+    backend, request, tmp_path, monkeypatch
+):
+    import shutil
+
+    url = _other(backend, request, tmp_path, "older")
+    ledger = Ledger(url)
+    with ledger.atomic():
+        ledger.add_agent("A0001", "城关镇代收点", 5000, 100)
+    ledger.close()
+    scripts = tmp_path / "migrations"  # this code's revisions and one more
+    shutil.copytree(schema.MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0002_agent_phone.py").write_text(A_LATER_REVISION, encoding="utf-8")
+    monkeypatch.setattr(schema, "MIGRATIONS", scripts)
+    monkeypatch.setattr(schema, "HEAD", "0002")
+    ledger = Ledger(url)
+    try:
+        assert schema.version(ledger.db) == "0002"
+        ledger.run("UPDATE agents SET phone = ? WHERE agent_id = 'A0001'", "0571-1234567")
+        row = ledger.agent("A0001")
+        assert (row["phone"], row["available_fen"]) == ("0571-1234567", 5000)  # rows kept
+    finally:
+        ledger.close()
+
+
 def test_a_ledger_from_before_migrations_is_stamped_at_the_baseline_and_keeps_its_rows(tmp_path):
     import importlib
     import sqlite3
