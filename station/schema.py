@@ -36,8 +36,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def adapt(ddl: str, dialect: str) -> str:
     """The portable DDL of ``ledger.SCHEMA`` in ``dialect``: PostgreSQL calls BLOB bytea.
 
-    INTEGER stays INTEGER on PostgreSQL (32 bits): every amount on the wire is a 32-bit field,
-    and sums and counts of integers come back as Python ints, never Decimals.
+    INTEGER stays INTEGER on PostgreSQL (32 bits): the amounts the wire carries (field 54: due,
+    credit, the agent's limit) are 32-bit, and sums and counts of 32-bit integers come back as
+    Python ints, where sums of BIGINT would come back as Decimals.
     """
     if dialect == "postgresql":
         return ddl.replace(" BLOB", " BYTEA")
