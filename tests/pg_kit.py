@@ -56,10 +56,13 @@ class Cluster:
         binaries = find_binaries()
         assert binaries is not None, why_not()
         self.bin = binaries
-        self.folder = Path(tempfile.mkdtemp(prefix="gridpos-pg-"))
+        as_root = os.geteuid() == 0
+        # As root the server's user must reach the folder: /tmp, not a TMPDIR under /root.
+        where = "/tmp" if as_root and os.path.isdir("/tmp") else None
+        self.folder = Path(tempfile.mkdtemp(prefix="gridpos-pg-", dir=where))
         self.data = self.folder / "data"
         self.as_owner: list[str] = []
-        if os.geteuid() == 0:
+        if as_root:
             owner = pwd.getpwnam("postgres")
             os.chown(self.folder, owner.pw_uid, owner.pw_gid)
             self.as_owner = ["runuser", "-u", "postgres", "--"]
