@@ -7,7 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # libpcsclite-dev + swig build pyscard; pcscd + vsmartcard-vpcd are the virtual card
 # reader the card emulator plugs into; fonts-wqy-microhei draws Chinese screens and receipts.
-DEBIAN_PACKAGES := libpcsclite-dev swig pcscd vsmartcard-vpcd fonts-wqy-microhei
+# postgresql: the tests start a throwaway PostgreSQL cluster for the station's second backend.
+DEBIAN_PACKAGES := libpcsclite-dev swig pcscd vsmartcard-vpcd fonts-wqy-microhei postgresql
 
 .PHONY: demo test lint debian-packages clean
 

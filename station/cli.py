@@ -1,4 +1,4 @@
-"""``gridpos station``: run the master station (缴费主站) on a SQLite ledger."""
+"""``gridpos station``: run the master station (缴费主站) on a SQLite or PostgreSQL ledger."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", required=True, help="ledger file (SQLite); created if missing")
+    parser.add_argument(
+        "--db",
+        required=True,
+        help="ledger: a SQLite file (created if missing) or a postgresql://user@host/db URL;"
+        " its schema is built or migrated at start (docs/storage.md)",
+    )
+    parser.add_argument(
+        "--migrate", action="store_true", help="only build or migrate the schema, then exit"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
         "--port", type=int, default=9583, help="port to listen on; 0 picks a free one"
@@ -25,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from station.answers import STATION_TZ
+    from station.db import shown
     from station.envelope import Station
     from station.ledger import Ledger
     from station.server import StationServer
@@ -34,9 +43,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         ledger = Ledger(args.db)
-    except Exception as exc:  # sqlite3 errors and OS errors alike: say which file
-        print(f"gridpos: {args.db}: cannot open the ledger: {exc}", file=sys.stderr)
+    except Exception as exc:  # database errors and OS errors alike: say which ledger
+        print(f"gridpos: {shown(args.db)}: cannot open the ledger: {exc}", file=sys.stderr)
         return 2
+    if args.migrate:
+        from station.schema import version
+
+        print(f"ledger schema at revision {version(ledger.db)}", flush=True)
+        ledger.close()
+        return 0
     if args.seed_demo:
         from station.seed import seed_demo
 

@@ -128,6 +128,7 @@ class Station:
                 log.warning("%s: bad MAC on %s", request.terminal_id, request.mti)
                 return m.encode(reply(request, Code.MAC_ERROR), None)
             with self.ledger.atomic():
+                terminal = self.ledger.lock_terminal(request.terminal_id) or terminal
                 response = self._checked(request, terminal)
                 answer = m.encode(response, key)  # inside: an answer that cannot go posts nothing
         except Exception as exc:  # the last line: any failure answers 96 (R5)

@@ -1,28 +1,25 @@
-"""The station's SQLite ledger: terminals, agents, operators, customers, bills, cards, postings.
+"""The station's ledger: terminals, agents, operators, customers, bills, cards, postings.
 
-The standard library's ``sqlite3`` is used directly rather than sqlite-utils: posting one payment
-touches four tables and must be one atomic transaction (``with ledger.atomic():``), which plain
-``sqlite3`` expresses most clearly. WAL with ``synchronous=FULL``: a posting the station has
-answered survives a station crash.
-
-Every keyed request is a row of ``requests``, unique on (terminal, batch, trace); the stored
-response is what a repeat gets back. ``effects`` records exactly what a posting changed, so a
-reversal undoes exactly that and nothing else.
-
-This module holds all of the station's SQL: the rules (``envelope``, ``postings``, ...) call the
-named methods below and never write a query, so the storage can change without touching them.
-``one``, ``all`` and ``run`` remain for tests and tools that look into the ledger directly.
+A SQLite file or a ``postgresql://`` URL (``station.db``; ``station.schema`` builds the tables);
+the SQL is written once, in what both understand (``?`` parameters, ``ON CONFLICT`` upserts). A
+request is one transaction (``atomic``). Stations sharing one PostgreSQL lock in one order
+(``SELECT ... FOR UPDATE``): the terminal, its agent (``lock_terminal``), the customer
+(``customer``); a repeat reaching a second process waits on the terminal's row, then finds the
+answer stored under its unique key (``docs/storage.md``). ``effects`` records what a posting
+changed, so a reversal undoes exactly that. Rules call the methods below and never write SQL.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-Row = sqlite3.Row
-LedgerError = sqlite3.Error  # what a failed query raises
+from station import schema
+from station.db import Row, open_database
+
+LedgerError = Exception  # sqlite3.Error or psycopg.Error: the two drivers share no base class
 Key = tuple[str, int, int]  # (terminal, batch, trace)
 BY_KEY = " WHERE terminal_id = ? AND batch = ? AND trace = ?"
 
@@ -107,30 +104,29 @@ CREATE TABLE IF NOT EXISTS settlements (
 
 
 class Ledger:
-    """One SQLite connection; the server handles one request at a time on it."""
+    """One connection to a SQLite file or a PostgreSQL URL; one request at a time on it."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        self.db = open_database(path)
+        schema.prepare(self.db, path, SCHEMA)
 
     def close(self) -> None:
         self.db.close()
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing: a request's changes are committed together or not at all."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def atomic(self) -> Iterator[Any]:
+        """All or nothing; yields the driver's connection, for tools that bulk-load rows."""
+        with self.db.transaction():
+            yield self.db.conn
+
+    def lock_terminal(self, terminal_id: str) -> Row | None:
+        """The terminal's row, then its agent's, locked until the transaction ends (PostgreSQL)."""
+        lock = self.db.for_update
+        row = self.one("SELECT * FROM terminals WHERE terminal_id = ?" + lock, terminal_id)
+        if row is not None and lock:
+            self.one("SELECT 1 FROM agents WHERE agent_id = ?" + lock, row["agent_id"])
+        return row
 
     def one(self, sql: str, *args: object) -> Row | None:
         return self.db.execute(sql, args).fetchone()
@@ -154,7 +150,16 @@ class Ledger:
         return row["value"] if row else default
 
     def set_param(self, name: str, value: str) -> None:
-        self.run("INSERT OR REPLACE INTO params (name, value) VALUES (?, ?)", name, value)
+        upsert = " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+        self.run("INSERT INTO params (name, value) VALUES (?, ?)" + upsert, name, value)
+
+    def next_ref(self) -> int:
+        """The next station reference (field 37's number), 1 to 9 999 999 999 and round again."""
+        if self.db.dialect == "postgresql":
+            return int(self.one("SELECT nextval('station_ref')")[0])
+        ref = int(self.param("next_ref", "1") or 1)
+        self.set_param("next_ref", str(ref % 9_999_999_999 + 1))
+        return ref
 
     def is_empty(self) -> bool:
         return self.one("SELECT 1 FROM agents LIMIT 1") is None
@@ -193,9 +198,10 @@ class Ledger:
     def saw_trace(self, terminal_id: str, trace: int) -> None:
         """Remember the highest trace a terminal used, for sign-on after a lost journal."""
         self.run(
-            "UPDATE terminals SET last_trace = max(last_trace, ?) WHERE terminal_id = ?",
+            "UPDATE terminals SET last_trace = ? WHERE terminal_id = ? AND last_trace < ?",
             trace,
             terminal_id,
+            trace,
         )
 
     def set_mac_key(self, terminal_id: str, key: bytes) -> None:
@@ -244,7 +250,8 @@ class Ledger:
         )
 
     def customer(self, number: str) -> Row | None:
-        return self.one("SELECT * FROM customers WHERE customer_no = ?", number)
+        lock = self.db.for_update
+        return self.one("SELECT * FROM customers WHERE customer_no = ?" + lock, number)
 
     def change_credit(self, number: str, delta: int) -> None:
         self.run(
@@ -288,18 +295,16 @@ class Ledger:
 
     def unpaid_bills(self, number: str, limit: int = -1) -> list[Row]:
         """Bills not fully paid, oldest first (all of them unless ``limit``)."""
-        return self.all(
-            "SELECT * FROM bills WHERE customer_no = ? AND paid_fen < amount_fen"
-            " ORDER BY month LIMIT ?",
-            number,
-            limit,
-        )
+        sql = "SELECT * FROM bills WHERE customer_no = ? AND paid_fen < amount_fen ORDER BY month"
+        if limit < 0:
+            return self.all(sql, number)
+        return self.all(sql + " LIMIT ?", number, limit)
 
     def latest_bills(self, number: str, limit: int) -> list[Row]:
         """The ``limit`` latest bills, oldest first."""
         return self.all(
             "SELECT * FROM (SELECT * FROM bills WHERE customer_no = ? ORDER BY month DESC LIMIT ?)"
-            " ORDER BY month",
+            " AS latest ORDER BY month",
             number,
             limit,
         )

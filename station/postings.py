@@ -293,18 +293,18 @@ def _add_card(ctx: Context, customer: Row, serial: bytes, posting: Posting) -> N
 
 
 def _next_ref(ctx: Context) -> int:
-    ref = int(ctx.ledger.param("next_ref", "1") or 1)
-    ctx.ledger.set_param("next_ref", str(ref % 9_999_999_999 + 1))
-    return ref
+    return ctx.ledger.next_ref()
 
 
 def _undo(ctx: Context, effects: dict[str, Any]) -> None:
     """Undo exactly what a posting did, from the record it left."""
     db = ctx.ledger
+    number = effects.get("customer")
+    if number:
+        db.customer(number)  # locked before its bills, in the ledger's lock order
     if "agent" in effects:
         agent_id, amount = effects["agent"]
         db.change_available(agent_id, amount)
-    number = effects.get("customer")
     for month, part in effects.get("bills", []):
         db.change_paid(number, month, -part)
     if effects.get("credit"):

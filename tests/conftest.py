@@ -113,3 +113,25 @@ def card_slot(pcscd):
     slot = VpcdSlot()
     yield slot
     slot.remove()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """This session's own PostgreSQL cluster in a temporary folder (``tests.pg_kit``); skips,
+    saying why, only when the server binaries are not installed or cannot be run here."""
+    from tests.pg_kit import Cluster, why_not
+
+    reason = why_not()
+    if reason:
+        pytest.skip(reason)
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request, tmp_path) -> str:
+    """Where a test's ledger lives: a SQLite file, then a fresh schema in ``postgres``."""
+    if request.param == "sqlite":
+        return str(tmp_path / "station.db")
+    return request.getfixturevalue("postgres").fresh_url()

@@ -34,9 +34,10 @@ def posted(ledger: Ledger, trace: int, fen: int, terminal_id: str = "T0000001") 
 
 
 @pytest.fixture
-def books(tmp_path):
+def books(tmp_path, ledger_url):
+    """A journal and a ledger, the ledger once on SQLite and once on PostgreSQL."""
     journal = Journal(tmp_path / "journal.db", tmp_path / "journal.key")
-    ledger = Ledger(tmp_path / "station.db")
+    ledger = Ledger(ledger_url)
     yield journal, ledger
     ledger.close()
     journal.close()
@@ -54,7 +55,8 @@ def test_books_that_match_agree_and_count_the_payments(books, tmp_path):
     assert verdict.final_states == {"completed": 1, "declined": 1}
     assert verdict.describe() == "books agree: 1 payments, 10.00 yuan on both sides"
     journal.close()
-    assert books_in(tmp_path).agree  # the same, from the files
+    if ledger.db.dialect == "sqlite":
+        assert books_in(tmp_path).agree  # the same, from the demo's files
 
 
 def test_every_kind_of_disagreement_is_named(books):

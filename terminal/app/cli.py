@@ -57,7 +57,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
         "a GPRS module on a pseudo-terminal, bridged to a TCP target",
     ),
     ("sim", "printer"): ("sim.printer.cli", "a thermal printer on a pseudo-terminal"),
-    ("station",): ("station.cli", "run the master station (缴费主站) on a SQLite ledger"),
+    ("station",): ("station.cli", "run the master station (缴费主站) on SQLite or PostgreSQL"),
 }
 
 

@@ -47,6 +47,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile", metavar="FILE", help="station mode: cProfile the station into FILE and show it"
     )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="station mode: a postgresql:// URL to run on (in a schema of its own, dropped after);"
+        " default a temporary SQLite file",
+    )
+    parser.add_argument(
+        "--stations", type=int, default=1, help="station mode: station processes sharing the db (1)"
+    )
+    parser.add_argument(
+        "--agents", type=int, default=1, help="station mode: agents the terminals belong to (1)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,13 +10,20 @@ saw approved must be in the ledger with its amount, and nothing else (0 mismatch
 
 ``--profile FILE`` runs the station under cProfile and prints where its time went; that is how
 ``docs/performance.md`` says what bounds the figure.
+
+``--db postgresql://...`` runs on PostgreSQL instead, in a schema made for the run and dropped
+after it; ``--stations N`` starts N station processes on the one database and deals the
+terminals out among them, as a county's stations behind one PostgreSQL (``docs/storage.md``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +40,7 @@ class Terminal:
 
     terminal_id: str
     customer: str
+    operator: str = OPERATOR
     latencies: list[float] = field(default_factory=list)
     approved: dict[tuple[int, int], int] = field(default_factory=dict)  # (batch, trace) -> fen
     declined: int = 0
@@ -42,7 +50,10 @@ class Terminal:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    figures = bench(args.terminals, args.payments, args.profile)
+    figures = bench(
+        args.terminals, args.payments, args.profile, getattr(args, "db", None),
+        getattr(args, "stations", 1), getattr(args, "agents", 1),
+    )  # fmt: skip
     if args.json:
         print(json.dumps(figures, indent=1, ensure_ascii=False))
     else:
@@ -50,32 +61,22 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all(figures["targets_met"].values()) else 1
 
 
-def bench(terminals: int, payments: int, profile: str | None = None) -> dict[str, Any]:
-    """Run the bench; figures as a dict (see ``docs/performance.md``)."""
-    import multiprocessing
-    import os
+def bench(
+    terminals: int,
+    payments: int,
+    profile: str | None = None,
+    db: str | None = None,
+    stations: int = 1,
+    agents: int = 1,
+) -> dict[str, Any]:
+    """Run the bench; figures as a dict (see ``docs/performance.md``, ``docs/storage.md``)."""
     import platform
     import tempfile
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = str(Path(folder) / "station.db")
-        ids = prepare(path, terminals)
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        station = context.Process(target=serve, args=(path, theirs, profile), daemon=True)
-        station.start()
-        try:
-            if not ours.poll(30):
-                raise RuntimeError("the station process did not start within 30 s")
-            port = ours.recv()
-            clients = [Terminal(tid, customer) for tid, customer in ids]
-            elapsed = _drive(port, clients, payments)
-        finally:
-            ours.send("stop")
-            station.join(30)
-            if station.is_alive():
-                station.kill()
-        books = compare(path, clients)
+    with tempfile.TemporaryDirectory() as folder, _ledger_for_run(db, folder) as target:
+        clients = [Terminal(*ids) for ids in prepare(target, terminals, agents)]
+        elapsed = _run_stations(target, clients, payments, profile, stations)
+        books = compare(target, clients)
     latencies = sorted(x for c in clients for x in c.latencies)
     done = sum(len(c.approved) for c in clients)
     figures: dict[str, Any] = {
@@ -85,7 +86,13 @@ def bench(terminals: int, payments: int, profile: str | None = None) -> dict[str
             "cpus": len(os.sched_getaffinity(0)),
             "terminals": terminals,
             "payments_per_terminal": payments,
-            "station": "separate process, SQLite WAL synchronous=FULL, temporary directory",
+            "station": (
+                f"{stations} separate process(es), "
+                + ("PostgreSQL, a schema of its own" if db else "SQLite WAL synchronous=FULL")
+            ),
+            "stations": stations,
+            "agents": agents,
+            "database": "postgresql" if db else "sqlite",
         },
         "payments": done,
         "declined": sum(c.declined for c in clients),
@@ -107,8 +114,66 @@ def bench(terminals: int, payments: int, profile: str | None = None) -> dict[str
     return figures
 
 
-def prepare(path: str, terminals: int) -> list[tuple[str, str]]:
-    """A fresh demo ledger plus the bench's agent, operator and terminals; (terminal, customer)."""
+@contextlib.contextmanager
+def _ledger_for_run(db: str | None, folder: str) -> Iterator[str]:
+    """Where this run's ledger lives: a SQLite file in ``folder``, or a new schema in the
+    PostgreSQL database ``db`` (dropped at the end, so runs never see each other's rows)."""
+    if not db:
+        yield str(Path(folder) / "station.db")
+        return
+    from station.db import is_postgres, open_database, with_search_path
+
+    if not is_postgres(db):
+        raise SystemExit(f"gridpos: --db {db}: expected a postgresql:// URL")
+    name = f"bench_{os.getpid()}_{int(time.time())}"
+    admin = open_database(db)
+    try:
+        admin.execute(f"CREATE SCHEMA {name}")
+        yield with_search_path(db, name)
+    finally:
+        admin.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        admin.close()
+
+
+def _run_stations(
+    target: str, clients: list[Terminal], payments: int, profile: str | None, stations: int
+) -> float:
+    """Start the station processes on ``target``, drive the terminals through them (dealt out
+    in turn), stop them; the seconds from the first payment to the last answer."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    running = []
+    try:
+        for n in range(max(stations, 1)):
+            ours, theirs = context.Pipe()
+            profile_n = f"{profile}.{n}" if profile and n else profile
+            process = context.Process(target=serve, args=(target, theirs, profile_n), daemon=True)
+            process.start()
+            running.append((process, ours))
+        ports = []
+        for _process, ours in running:
+            if not ours.poll(60):
+                raise RuntimeError("a station process did not start within 60 s")
+            ports.append(ours.recv())
+        return _drive(ports, clients, payments)
+    finally:
+        for _process, ours in running:
+            ours.send("stop")
+        for process, _ours in running:
+            process.join(30)
+            if process.is_alive():
+                process.kill()
+
+
+def agent_ids(agents: int) -> list[str]:
+    """The bench's agents: B0001 (the only one unless ``--agents``), B0002, ..."""
+    return [AGENT] + [f"B{n:04d}" for n in range(2, agents + 1)]
+
+
+def prepare(path: str, terminals: int, agents: int = 1) -> list[tuple[str, str, str]]:
+    """A fresh demo ledger plus the bench's agents, one operator each, and its terminals dealt
+    out among the agents in turn; (terminal, customer, operator) for each terminal."""
     import hashlib
     from datetime import UTC, datetime
 
@@ -123,13 +188,18 @@ def prepare(path: str, terminals: int) -> list[tuple[str, str]]:
         customers = [customer_no(i) for i in range(1, CUSTOMERS + 1) if i % 10 != 5]  # no card
         ids = []
         with ledger.atomic():
-            ledger.add_agent(AGENT, "压测代收点", 2_000_000_000, 0)  # field 54 holds an i32
-            salt = hashlib.sha256(OPERATOR.encode()).hexdigest()[:16]
-            ledger.add_operator(OPERATOR, AGENT, salt, password_hash(salt, PASSWORD))
+            operators = []
+            for n, agent in enumerate(agent_ids(agents)):
+                ledger.add_agent(agent, "压测代收点", 2_000_000_000, 0)  # field 54 holds an i32
+                operator = str(int(OPERATOR) + n)
+                salt = hashlib.sha256(operator.encode()).hexdigest()[:16]
+                ledger.add_operator(operator, agent, salt, password_hash(salt, PASSWORD))
+                operators.append((agent, operator))
             for n in range(1, terminals + 1):
                 terminal_id = f"B{n:07d}"
-                ledger.add_terminal(terminal_id, AGENT, demo_master_key(terminal_id))
-                ids.append((terminal_id, customers[n % len(customers)]))
+                agent, operator = operators[n % len(operators)]
+                ledger.add_terminal(terminal_id, agent, demo_master_key(terminal_id))
+                ids.append((terminal_id, customers[n % len(customers)], operator))
     finally:
         ledger.close()
     return ids
@@ -166,20 +236,20 @@ def serve(path: str, conn: Any, profile: str | None) -> None:
         ledger.close()
 
 
-def _drive(port: int, clients: list[Terminal], payments: int) -> float:
+def _drive(ports: list[int], clients: list[Terminal], payments: int) -> float:
     """Sign every terminal on, release them together, return the seconds until the last answer."""
     from station.seed import demo_master_key
 
     ready = threading.Barrier(len(clients) + 1)
 
-    def work(t: Terminal) -> None:
+    def work(t: Terminal, port: int) -> None:
         from terminal.protocol import messages as m
         from terminal.tools.conformance_client import Client
 
         c = Client("127.0.0.1", port, t.terminal_id, demo_master_key(t.terminal_id))
         try:
             c.connect()
-            signed = c.sign_on(OPERATOR, PASSWORD)
+            signed = c.sign_on(t.operator, PASSWORD)
             if signed.response != "00":
                 t.error = f"{t.terminal_id}: sign-on answered {signed.response}"
         except Exception as exc:  # reported in the figures, never hidden
@@ -210,7 +280,10 @@ def _drive(port: int, clients: list[Terminal], payments: int) -> float:
         finally:
             c.close()
 
-    threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in clients]
+    threads = [
+        threading.Thread(target=work, args=(t, ports[n % len(ports)]), daemon=True)
+        for n, t in enumerate(clients)
+    ]
     for thread in threads:
         thread.start()
     ready.wait()
@@ -233,8 +306,10 @@ def compare(path: str, clients: list[Terminal]) -> dict[str, int]:
             ledger_total += sum(posted.values())
             keys = set(posted) | set(t.approved)
             mismatched += sum(posted.get(k) != t.approved.get(k) for k in keys)
-        agent = ledger.agent(AGENT)
-        taken = agent["deposit_fen"] - agent["available_fen"] if agent else -1
+        taken = 0
+        for agent_id in {ledger.terminal(t.terminal_id)["agent_id"] for t in clients}:
+            agent = ledger.agent(agent_id)
+            taken += agent["deposit_fen"] - agent["available_fen"]
     finally:
         ledger.close()
     client_total = sum(sum(t.approved.values()) for t in clients)

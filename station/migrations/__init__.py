@@ -1,0 +1,1 @@
+"""Alembic's scripts for the ledger's schema (``station.schema`` runs them; no alembic.ini)."""

@@ -1,0 +1,1 @@
+"""The ledger's schema revisions, oldest first; ``station.schema.HEAD`` names the newest."""
