@@ -19,7 +19,6 @@ from typing import Any
 from station import schema
 from station.db import Row, open_database
 
-LedgerError = Exception  # sqlite3.Error or psycopg.Error: the two drivers share no base class
 Key = tuple[str, int, int]  # (terminal, batch, trace)
 BY_KEY = " WHERE terminal_id = ? AND batch = ? AND trace = ?"
 
