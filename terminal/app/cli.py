@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
 # Groups of subcommands: name -> help.
@@ -115,10 +114,9 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(_selected(argv)).parse_args(argv)
-    logging.basicConfig(
-        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    from terminal.app.logsetup import configure
+
+    configure(args.verbose)
     from config.loader import ConfigError
 
     try:
