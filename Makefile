@@ -48,3 +48,10 @@ $(VENV)/.installed-test: pyproject.toml | debian-packages
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+
+# The Debian package (packaging/build-deb.sh, about 20 s): build/gridpos_<version>_<arch>.deb.
+# tests/test_package.py builds it too, installs it into a scratch root and purges it.
+.PHONY: deb
+deb:
+	packaging/build-deb.sh build
+	-command -v lintian >/dev/null && lintian build/gridpos_*.deb
