@@ -20,8 +20,13 @@ root="$stage/gridpos"
 lib="$root/usr/lib/gridpos"
 doc="$root/usr/share/doc/gridpos"
 
+# From a clean copy of the sources: an in-tree build/ could carry modules deleted since.
+mkdir "$stage/src"
+tar -C "$here" --exclude=./.venv --exclude=./build --exclude=./.git --exclude=./tests \
+    --exclude='*.egg-info' --exclude=__pycache__ --exclude=.pytest_cache --exclude=.ruff_cache \
+    --exclude=.hypothesis --exclude=.mypy_cache -cf - . | tar -C "$stage/src" -xf -
 "$python" -m pip install --quiet --no-cache-dir --no-compile --no-warn-script-location --disable-pip-version-check \
-    --target "$lib" "$here"
+    --target "$lib" "$stage/src"
 rm -rf "$lib/bin"  # pip's console script: /usr/bin/gridpos is the launcher below
 rm -rf "$lib/PIL" "$lib"/pillow*  # from Debian, see above
 find "$lib" -name __pycache__ -type d -prune -exec rm -rf {} +
