@@ -16,6 +16,7 @@ GROUPS: dict[str, str] = {
     "config": "check configuration files",
     "diag": "check the terminal's devices and link, and say plainly what is wrong",
     "journal": "verify, show and export the signed transaction journal",
+    "keys": "load the terminal master key",
     "sim": "emulators of the outside world: GPRS module, thermal printer, IC card",
 }
 
@@ -29,6 +30,10 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("journal", "export"): ("offline_queue.cli", "export the journal as CSV or JSON for audit"),
     ("journal", "show"): ("offline_queue.cli", "show journal entries, or one transaction's"),
     ("journal", "verify"): ("offline_queue.cli", "check that no journal entry was altered or lost"),
+    ("keys", "load"): (
+        "terminal.app.keys_cli",
+        "load the master key from components with check values, or a key-loading file",
+    ),
     ("diag", "devices"): ("drivers.discovery_cli", "list the keypad, printer and modem udev finds"),
     ("diag", "modem"): (
         "drivers.modem.cli",
