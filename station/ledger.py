@@ -198,6 +198,9 @@ class Ledger:
             terminal_id,
         )
 
+    def set_master_key(self, terminal_id: str, key: bytes) -> None:  # station.keychange
+        self.run("UPDATE terminals SET master_key=? WHERE terminal_id=?", key.hex(), terminal_id)
+
     def set_mac_key(self, terminal_id: str, key: bytes) -> None:
         self.run("UPDATE terminals SET mac_key = ? WHERE terminal_id = ?", key.hex(), terminal_id)
 

@@ -108,6 +108,7 @@ def build_terminal(config):
         utility=config.terminal.utility_name,
         paper_mm=config.printer.paper_width_mm,
         min_free_mb=config.journal.min_free_mb,
+        master_key_file=config.keys.master_key_file,
     )
     return terminal, starter
 

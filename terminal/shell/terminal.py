@@ -45,12 +45,13 @@ class Terminal:
         utility: str = "县供电公司",
         paper_mm: int = 58,
         min_free_mb: int = 0,
+        master_key_file: str | None = None,
     ) -> None:
         self.journal = journal
         self.link = link
         self.terminal_id = terminal_id
         self.card = card
-        self.session = Session(journal, link, terminal_id, master_key)
+        self.session = Session(journal, link, terminal_id, master_key, master_key_file)
         self.receipts = Receipts(journal, self.session, printer, utility, paper_mm)
         self.delivery = Delivery(journal, self.session)
         self.executor = Executor(
