@@ -150,3 +150,20 @@ def test_field_35_round_trips_and_a_wrong_check_value_is_refused():
     forged = type(block)(block.encrypted, bytes(4))
     with pytest.raises(keylib.KeyMaterialError):
         keylib.unwrap_key(OLD, forged)
+
+
+def test_the_station_command_schedules_a_change_and_shows_only_its_check_value(tmp_path, capsys):
+    from station.ledger import Ledger
+    from terminal.app.cli import main
+
+    db = str(tmp_path / "station.db")
+    assert main(["station", "--db", db, "--seed-demo", "--change-master-key", "T0000001"]) == 0
+    out = capsys.readouterr().out
+    ledger = Ledger(db)
+    try:
+        new = station_side.pending(ledger, "T0000001")
+    finally:
+        ledger.close()
+    assert new is not None and new.hex() not in out.lower()
+    assert f"check value {sm4.check_value(new).hex().upper()}" in out
+    assert main(["station", "--db", db, "--change-master-key", "T9999999"]) == 2
