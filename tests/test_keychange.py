@@ -8,6 +8,7 @@ on the way, the terminal must keep a key the station accepts.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -53,7 +54,8 @@ def station_key(station) -> bytes:
     return bytes.fromhex(station.ledger.terminal("T0000001")["master_key"])
 
 
-def test_the_station_offers_a_key_and_both_sides_switch(station, tmp_path):
+def test_the_station_offers_a_key_and_both_sides_switch(station, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
     kcv = station_side.schedule(station.ledger, "T0000001", NEW)
 
     async def body(terminal):
@@ -69,6 +71,9 @@ def test_the_station_offers_a_key_and_both_sides_switch(station, tmp_path):
     assert keylib.load_master_key(tmp_path / "t/master.key") == NEW
     assert not pending_path(tmp_path / "t/master.key").exists()
     assert station_key(station) == NEW and station_side.pending(station.ledger, "T0000001") is None
+    logged = caplog.text.lower()
+    assert "master key changed, check value " + kcv.hex() in logged
+    assert NEW.hex() not in logged and OLD.hex() not in logged  # only check values are logged
 
     async def old_key(terminal):
         with pytest.raises(StationDeclined) as refused:

@@ -1,4 +1,4 @@
-"""The Debian package: built, installed into a scratch root, run there, purged.
+"""The Debian package: built, checked by lintian, installed into a scratch root, run, purged.
 
 ``packaging/build-deb.sh`` builds the package (about 17 s here: pip from the local index, xz);
 ``dpkg --root`` with ``--force-script-chrootless`` installs it into a scratch root and runs the
@@ -189,3 +189,13 @@ def test_udev_rules_keep_modemmanager_off_every_modem_and_printer_port():
             assert keys.get("ENV{ID_MM_DEVICE_IGNORE}") == "1", line
     for adapter in (("1a86", "7523"), ("10c4", "ea60"), ("067b", "2303"), ("0403", "6001")):
         assert adapter in usb_ids, adapter
+
+
+@pytest.mark.skipif(not shutil.which("lintian"), reason="lintian is not installed")
+def test_lintian_finds_no_errors(deb: Path):
+    done = subprocess.run(
+        ["lintian", "--allow-root", str(deb)], capture_output=True, text=True, timeout=300
+    )
+    errors = [line for line in done.stdout.splitlines() if line.startswith("E:")]
+    assert errors == [], "\n".join(errors)
+    assert done.returncode == 0, done.stderr  # lintian fails on errors, and on a bad call
