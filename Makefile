@@ -8,6 +8,9 @@ BIN    := $(VENV)/bin
 # libpcsclite-dev + swig build pyscard; pcscd + vsmartcard-vpcd are the virtual card
 # reader the card emulator plugs into; fonts-wqy-microhei draws Chinese screens and receipts.
 DEBIAN_PACKAGES := libpcsclite-dev swig pcscd vsmartcard-vpcd fonts-wqy-microhei
+# make deb (and tests/test_package.py) build with the system's python3: pip, and headers for
+# the libraries compiled from source (pyscard, evdev).
+DEBIAN_PACKAGES += python3-pip python3-dev
 
 .PHONY: demo test lint debian-packages clean
 

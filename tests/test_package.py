@@ -126,6 +126,16 @@ def test_the_package_installs_runs_and_purge_keeps_the_journal(deb: Path, tmp_pa
     assert kcv == sm4.check_value(bytes(16)).hex()
     assert verdict.strip().endswith("gridpos.toml: ok")
 
+    # /usr/bin/gridpos itself, pointed at the scratch root's /usr/lib/gridpos.
+    launcher = (root / "usr/bin/gridpos").read_text()
+    assert launcher.startswith("#!/usr/bin/python3 -I\n") and '"/usr/lib/gridpos"' in launcher
+    code = launcher.replace('"/usr/lib/gridpos"', repr(str(root / "usr/lib/gridpos")))
+    python = str(HOST_PYTHON if HOST_PYTHON.exists() else Path(sys.executable))
+    version = subprocess.run(
+        [python, "-I", "-c", code, "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert version.returncode == 0 and version.stdout.startswith("gridpos 0."), version.stderr
+
     # Purge keeps the journal of payments; asked, it removes it.
     (root / "var/lib/gridpos/journal.db").write_bytes(b"payments")
     purged = dpkg(root, "--purge", "gridpos")
