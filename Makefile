@@ -9,6 +9,9 @@ BIN    := $(VENV)/bin
 # reader the card emulator plugs into; fonts-wqy-microhei draws Chinese screens and receipts.
 # postgresql: the tests start a throwaway PostgreSQL cluster for the station's second backend.
 DEBIAN_PACKAGES := libpcsclite-dev swig pcscd vsmartcard-vpcd fonts-wqy-microhei postgresql
+# make deb (and tests/test_package.py) build with the system's python3: pip, and headers for
+# the libraries compiled from source (pyscard, evdev).
+DEBIAN_PACKAGES += python3-pip python3-dev
 
 .PHONY: demo test lint debian-packages clean
 
@@ -49,3 +52,10 @@ $(VENV)/.installed-test: pyproject.toml | debian-packages
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+
+# The Debian package (packaging/build-deb.sh, about 20 s): build/gridpos_<version>_<arch>.deb.
+# tests/test_package.py builds it too, installs it into a scratch root and purges it.
+.PHONY: deb
+deb:
+	packaging/build-deb.sh build
+	-command -v lintian >/dev/null && lintian build/gridpos_*.deb

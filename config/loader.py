@@ -116,10 +116,13 @@ class UiConfig:
 
 @dataclass(frozen=True)
 class JournalConfig:
-    """[journal]: the signed journal's database and key files."""
+    """[journal]: the signed journal's database and key files, its backups, the space it needs."""
 
     path: str = _rule(pattern=r"\S+")
     key_file: str = _rule(pattern=r"\S+")
+    backup_dir: str = _rule(pattern=r"\S+")
+    backup_keep: int = _rule(low=1, high=365)
+    min_free_mb: int = _rule(low=1, high=100_000)
 
 
 @dataclass(frozen=True)

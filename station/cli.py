@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fill an empty ledger with the demo agents, terminals and ~200 customers",
     )
+    parser.add_argument(
+        "--change-master-key",
+        metavar="TERMINAL",
+        help="schedule a new random master key for TERMINAL (taken at its next sign-on), then exit",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
         if seed_demo(ledger, datetime.now(UTC).astimezone(STATION_TZ).date()):
             print("demo data created", flush=True)
+    if args.change_master_key:
+        return _change_master_key(ledger, args.change_master_key)
     server = StationServer(Station(ledger), args.host, args.port)
 
     async def serve() -> None:
@@ -74,4 +81,22 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         ledger.close()
+    return 0
+
+
+def _change_master_key(ledger, terminal_id: str) -> int:
+    """Schedule a key change (docs/protocol.md R49); only its check value is shown."""
+    import os
+    import sys
+
+    from station.keychange import schedule
+
+    try:
+        kcv = schedule(ledger, terminal_id, os.urandom(16))
+    except ValueError:
+        print(f"gridpos: {terminal_id}: no such terminal", file=sys.stderr)
+        return 2
+    finally:
+        ledger.close()
+    print(f"{terminal_id}: new master key scheduled, check value {kcv.hex().upper()}")
     return 0

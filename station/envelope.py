@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from station import postings, reports, session, settlement
+from station import keychange, postings, reports, session, settlement
 from station.answers import RESPONSE_OF, Context, Declined, reply
 from station.ledger import Ledger, Row
 from terminal.protocol import messages as m
@@ -51,7 +51,7 @@ P = m.Processing
 # The processing codes (field 3) each request may carry; any other is answered 12 (R3). A
 # reversal repeats its original's code, so it takes the online financial codes only.
 PROCESSING_FOR: dict[type[m.Message], frozenset[int]] = {
-    m.SignOnRequest: frozenset({P.SIGN_ON}),
+    m.SignOnRequest: frozenset({P.SIGN_ON, P.KEY_CHANGE}),
     m.InquiryRequest: frozenset(
         {P.CUSTOMER, P.CUSTOMER_HISTORY, P.AGENT_STATS, P.METER_BILLING, P.RECONCILE}
     ),
@@ -119,7 +119,7 @@ class Station:
                 log.warning("unknown terminal %r", request.terminal_id)
                 return m.encode(reply(request, Code.UNKNOWN_TERMINAL), None)
             if isinstance(request, m.SignOnRequest):
-                key = bytes.fromhex(terminal["master_key"])
+                key = keychange.master_key_for(self.ledger, request, terminal)
             elif terminal["mac_key"] is None:
                 return m.encode(reply(request, Code.NOT_SIGNED_ON), None)
             else:

@@ -1,7 +1,7 @@
 """The ledger's schema on either database: built whole when the database is new, migrated by
 Alembic when it is older than this code.
 
-``ledger.SCHEMA`` is the schema as it stands now, the one place table and column names are
+``tables.SCHEMA`` is the schema as it stands now, the one place table and column names are
 written. A new database gets it in one transaction and is stamped at the newest revision
 (Alembic's own recipe for "an up to date database from scratch"); a database at an older
 revision is upgraded by Alembic through ``station/migrations/versions``; a ledger made before
@@ -34,7 +34,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def adapt(ddl: str, dialect: str) -> str:
-    """The portable DDL of ``ledger.SCHEMA`` in ``dialect``: PostgreSQL calls BLOB bytea.
+    """The portable DDL of ``tables.SCHEMA`` in ``dialect``: PostgreSQL calls BLOB bytea.
 
     INTEGER stays INTEGER on PostgreSQL (32 bits): the amounts the wire carries (field 54: due,
     credit, the agent's limit) are 32-bit, and sums and counts of 32-bit integers come back as

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 
+from station import keychange
 from station.answers import Context, reply
 from station.ledger import Row
 from terminal.protocol import keys as keylib
@@ -45,7 +46,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         return reply(request, Code.WRONG_ORGANISATION)
     if operator["locked"]:
         return reply(request, Code.OPERATOR_LOCKED)
-    master = bytes.fromhex(terminal["master_key"])
+    master = keychange.master_key_for(db, request, terminal)  # 930000: the new key (R49)
     password = keylib.open_password_block(master, request.password, request.trace)
     if password is None or password_hash(operator["salt"], password) != operator["password_hash"]:
         failures = operator["failures"] + 1
@@ -53,6 +54,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         db.login_failed(request.account, failures, locked)
         return reply(request, Code.OPERATOR_LOCKED if locked else Code.WRONG_PASSWORD)
     db.login_succeeded(request.account)
+    keychange.switch(db, request)
     mac_key = ctx.new_key()
     db.set_mac_key(request.terminal_id, mac_key)
     agent = db.agent(terminal["agent_id"])
@@ -70,6 +72,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         },
         name=agent["name"],
         protocol=speaks,
+        new_master=keychange.offer(db, request, master),
     )
 
 

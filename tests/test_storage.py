@@ -59,7 +59,7 @@ def test_head_names_the_newest_revision_file():
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_alembic_from_nothing_builds_what_a_new_ledger_gets(backend, request, tmp_path):
     new, migrated = (_other(backend, request, tmp_path, name) for name in ("new", "migrated"))
-    Ledger(new).close()  # built from ledger.SCHEMA and stamped
+    Ledger(new).close()  # built from tables.SCHEMA and stamped
     schema.upgrade(migrated)  # every revision, by Alembic alone
     Ledger(migrated).close()  # then the start-up pass: tables added to SCHEMA since
     built, upgraded = _shape(new), _shape(migrated)

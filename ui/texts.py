@@ -113,6 +113,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "writing_card": ("正在写卡，请勿拔卡…", "Writing the card, do not remove it…"),
     "card_error": ("读卡失败：{reason}", "Card error: {reason}"),
     "no_card_reader": ("未接读卡器", "no card reader"),
+    "disk_full": (
+        "存储空间不足，已暂停收费，未收款。请联系供电公司",
+        "Storage nearly full: payments stopped, nothing taken. Call the utility",
+    ),
     "card_info": ("卡号{serial}  购电次数{count}", "Card {serial}  purchases {count}"),
     "card_done": ("写卡成功，请将卡插入电表", "Card written: insert it into the meter"),
     "cardsvc": ("电卡服务", "Card service"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
 # Groups of subcommands: name -> help.
@@ -17,15 +16,24 @@ GROUPS: dict[str, str] = {
     "config": "check configuration files",
     "diag": "check the terminal's devices and link, and say plainly what is wrong",
     "journal": "verify, show and export the signed transaction journal",
+    "keys": "load the terminal master key",
     "sim": "emulators of the outside world: GPRS module, thermal printer, IC card",
 }
 
 # Commands: (group, name) or (name,) -> (module, help). Keep sorted by group.
 COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("config", "check"): ("config.cli", "check a configuration file and report the first problem"),
+    ("journal", "backup"): (
+        "offline_queue.backup",
+        "copy the journal, verify the copy, keep the newest copies (daily, by a timer)",
+    ),
     ("journal", "export"): ("offline_queue.cli", "export the journal as CSV or JSON for audit"),
     ("journal", "show"): ("offline_queue.cli", "show journal entries, or one transaction's"),
     ("journal", "verify"): ("offline_queue.cli", "check that no journal entry was altered or lost"),
+    ("keys", "load"): (
+        "terminal.app.keys_cli",
+        "load the master key from components with check values, or a key-loading file",
+    ),
     ("diag", "devices"): ("drivers.discovery_cli", "list the keypad, printer and modem udev finds"),
     ("diag", "modem"): (
         "drivers.modem.cli",
@@ -115,10 +123,9 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(_selected(argv)).parse_args(argv)
-    logging.basicConfig(
-        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    from terminal.app.logsetup import configure
+
+    configure(args.verbose)
     from config.loader import ConfigError
 
     try:

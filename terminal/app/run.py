@@ -109,6 +109,8 @@ def build_terminal(config):
         repeats=config.timeouts.repeats,
         utility=config.terminal.utility_name,
         paper_mm=config.printer.paper_width_mm,
+        min_free_mb=config.journal.min_free_mb,
+        master_key_file=config.keys.master_key_file,
     )
     return terminal, starter
 
@@ -116,6 +118,7 @@ def build_terminal(config):
 async def main(config, keys: str, display: str) -> int:
     import asyncio
 
+    from terminal.app.notify import Notifier
     from terminal.shell.desk import Desk
     from ui.app import App
     from ui.machine import Limits
@@ -137,9 +140,18 @@ async def main(config, keys: str, display: str) -> int:
         login_attempts=config.ui.login_attempts,
     )
     app = App(Desk(terminal), key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
+    notifier = Notifier()
+    background.add(asyncio.create_task(notifier.keep_alive()))
+    running = asyncio.create_task(app.run())
+    await asyncio.sleep(0)  # the app's first step draws the first screen
+    opened = len(terminal.journal.open_transactions())
+    notifier.ready(f"journal open, {opened} open transaction(s) to recover at sign-on")
     try:
-        await app.run()
+        await running
     finally:
+        notifier.stopping()
+        for task in background:
+            task.cancel()
         closer()
         await terminal.link.close()
         terminal.journal.close()

@@ -13,7 +13,8 @@ from terminal.protocol.records import TxnKind
 # Field 24 at sign-on: the protocol version this code speaks. A terminal that sends no field 24
 # speaks version 1 (the protocol before field 24 existed); the station answers, in the 0810's
 # field 24, the version it will speak with this terminal, and only to a terminal that asked.
-PROTOCOL_VERSION = 3  # 3: the settlement sketch (fields 49 and 36, R46-R48)
+PROTOCOL_VERSION = 3  # 3: the settlement sketch (fields 49 and 36, R46-R48), field 35 (R49)
+KEY_CHANGE_VERSION = 3  # field 35 goes only to a terminal that signed on with this or later
 PROTOCOL_LEGACY = 1
 
 # A 340000 reconciliation covers at most this many days, first and last included (R38).

@@ -153,6 +153,7 @@ CONVERTERS: dict[str, Converter] = {
     "meter": _hex(lambda m: m.pack(), MeterInfo.unpack),
     "password": (lambda b: b.hex(), bytes.fromhex),
     "keys": _hex(lambda k: k.pack(), KeyBlock.unpack),
+    "new_master": _hex(lambda k: k.pack(), KeyBlock.unpack),
     "amounts": _hex(pack_amounts, unpack_amounts),
     "bills": _hex(pack_list, lambda b: unpack_list(Bill, b)),
     "grant": _hex(lambda g: g.to_bytes(), _grant_from),

@@ -1,6 +1,7 @@
-"""Key delivery at sign-on, and the operator password block.
+"""Key delivery at sign-on, the operator password block, and the master key's file.
 
-The terminal master key (TMK) is loaded at deployment and never leaves the terminal. At every
+The terminal master key (TMK) is loaded at deployment (``gridpos keys load``: components with
+check values) and never leaves the terminal. At every
 sign-on the station sends a fresh MAC key encrypted under the TMK with its check value; the
 terminal decrypts it and refuses it unless the check value matches, so a corrupted or forged key
 block can never be put to use.
@@ -8,6 +9,7 @@ block can never be put to use.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from terminal.protocol import sm4
@@ -33,6 +35,49 @@ def load_master_key(path: str | Path) -> bytes:
     if len(key) != 16:
         raise KeyMaterialError(f"{path}: terminal master key must be 32 hex digits")
     return key
+
+
+def save_key_file(path: str | Path, key: bytes, uid: int = -1, gid: int = -1) -> None:
+    """Write a key file as ``load_master_key`` reads it: mode 0600 from its first byte, owned by
+    ``uid``/``gid`` (-1 keeps the writer's), synced, then renamed over the old one, so a power
+    cut leaves the old key or the new one, never half of either."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.new")
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchown(fd, uid, gid)
+        os.write(fd, key.hex().encode("ascii") + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def combine_components(components: list[bytes]) -> bytes:
+    """The key the components make (XOR, as bank terminals load keys: no one holder knows it)."""
+    if len(components) < 2 or any(len(c) != 16 for c in components):
+        raise KeyMaterialError("a key is loaded as two or more components of 32 hex digits")
+    key = bytes(16)
+    for component in components:
+        key = bytes(a ^ b for a, b in zip(key, component, strict=True))
+    if key == bytes(16) or len(set(components)) < len(components):
+        raise KeyMaterialError("the components cancel out or repeat: not a key")
+    return key
+
+
+def check_value_matches(key: bytes, typed: str) -> bool:
+    """True when ``typed`` (6 or 8 hex digits, as printed on a key envelope) is the key's check
+    value (``sm4.check_value``)."""
+    text = "".join(typed.split()).lower()
+    if len(text) not in (6, 8) or any(c not in "0123456789abcdef" for c in text):
+        return False
+    return sm4.check_value(key).hex().startswith(text)
 
 
 def wrap_key(master: bytes, key: bytes) -> KeyBlock:

@@ -54,6 +54,7 @@ class Processing(enum.IntEnum):
     CARD_REISSUE = 200000  # reissue charge; grant for the new card
     CARD_OPEN = 210000  # open card for a new card-prepaid customer
     SIGN_ON = 920000
+    KEY_CHANGE = 930000  # sign-on under the new master key of field 35: the station switches
     SETTLEMENT = 950000
     DETAIL_DIGEST = 960000  # count, total and digest of a trace range
     DETAIL_LISTING = 960001  # the posted transactions of a (small) trace range
@@ -142,6 +143,7 @@ class SignOnResponse(Response):
     name: str | None = None  # agent (collection point) name, for the idle screen
     protocol: int | None = None  # the version the station speaks, if the terminal sent one
     processing: Processing = Processing.SIGN_ON
+    new_master: KeyBlock | None = None  # a key change offered: the new TMK under the old
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef(11, "trace", "num", 3, False, "trace number: with terminal and batch, the key"),
     FieldDef(24, "protocol", "num", 1, False, "protocol version, sent at sign-on (absent: 1)"),
     FieldDef(30, "reading", "num", 4, False, "meter reading in 0.1 kWh"),
+    FieldDef(35, "new_master", "bin", 20, False, "new TMK under the old TMK + check value"),
     FieldDef(36, "differences", "bin", 144, True, "settlement differences: records of 9 bytes"),
     FieldDef(38, "station_ref", "num", 5, False, "station's reference for the transaction"),
     FieldDef(39, "response", "ascii", 2, False, "response code"),

@@ -15,6 +15,7 @@ from terminal.core.lifecycle import SYSTEM
 from terminal.core.orders import OrderIds
 from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
+from terminal.protocol import sm4
 from terminal.protocol.codes import PROTOCOL_LEGACY, PROTOCOL_VERSION
 from terminal.protocol.responses import KEY_DROPPED
 from terminal.shell.link import StationLink
@@ -36,12 +37,19 @@ class StationDeclined(Exception):
 
 class Session:
     def __init__(
-        self, journal: Journal, link: StationLink, terminal_id: str, master_key: bytes
+        self,
+        journal: Journal,
+        link: StationLink,
+        terminal_id: str,
+        master_key: bytes,
+        master_key_file: str | None = None,
     ) -> None:
         self.journal = journal
         self.link = link
         self.terminal_id = terminal_id
         self.master_key = master_key
+        # Where the master key is kept, for a key change from the station (None: no changes).
+        self.master_key_file = master_key_file
         self.mac_key: bytes | None = None
         self.batch = journal.counter("batch", 0)
         self.agent_name = ""
@@ -53,21 +61,35 @@ class Session:
         return self.mac_key is not None
 
     async def sign_on(self, account: str, password: str) -> m.SignOnResponse:
-        """Sign on; the station's trace counter lifts ours, so a trace never repeats."""
+        """Sign on; the station's trace counter lifts ours, so a trace never repeats. A new
+        master key the station offers (field 35) is taken on here (``shell.keychange``)."""
+        from terminal.shell import keychange
+
+        return await keychange.sign_on(self, account, password)
+
+    async def sign_on_under(
+        self,
+        account: str,
+        password: str,
+        master: bytes,
+        processing: m.Processing = m.Processing.SIGN_ON,
+    ) -> m.SignOnResponse:
+        """One 0800 under ``master``: on approval its working key, batch and trace are taken."""
         trace = self.journal.take_trace()
-        block = keylib.password_block(self.master_key, password, trace)
+        block = keylib.password_block(master, password, trace)
         request = m.SignOnRequest(
             terminal_id=self.terminal_id,
             trace=trace,
             account=account,
             password=block,
             protocol=PROTOCOL_VERSION,
+            processing=processing,
         )
-        reply = await self.link.exchange(request, self.master_key)
+        reply = await self.link.exchange(request, master)
         if not reply.approved:
             raise StationDeclined(reply.response)
         assert isinstance(reply, m.SignOnResponse) and reply.keys is not None
-        self.mac_key = keylib.unwrap_key(self.master_key, reply.keys)
+        self.mac_key = keylib.unwrap_key(master, reply.keys)
         self.batch = reply.batch or 1
         self.agent_name = reply.name or ""
         self.protocol = reply.protocol or PROTOCOL_LEGACY  # a station without field 24: 1
@@ -83,6 +105,7 @@ class Session:
                 "batch": self.batch,
                 "next_trace": next_trace,
                 "station_time": reply.time.isoformat() if reply.time else None,
+                "master_kcv": sm4.check_value(master).hex(),
             },
         )
         return reply

@@ -24,7 +24,8 @@ from terminal.shell.delivery import Delivery, DrainResult
 from terminal.shell.executor import CardWriter, Executor
 from terminal.shell.link import StationLink
 from terminal.shell.printing import ReceiptPrinter, Receipts
-from terminal.shell.session import Session
+from terminal.shell.session import Session, StationDeclined
+from terminal.shell.space import DISK_FULL, Space
 
 if TYPE_CHECKING:
     from terminal.shell.settlement import Settlement, SettlementOutcome
@@ -43,18 +44,21 @@ class Terminal:
         repeats: int = 2,
         utility: str = "县供电公司",
         paper_mm: int = 58,
+        min_free_mb: int = 0,
+        master_key_file: str | None = None,
     ) -> None:
         self.journal = journal
         self.link = link
         self.terminal_id = terminal_id
         self.card = card
-        self.session = Session(journal, link, terminal_id, master_key)
+        self.session = Session(journal, link, terminal_id, master_key, master_key_file)
         self.receipts = Receipts(journal, self.session, printer, utility, paper_mm)
         self.delivery = Delivery(journal, self.session)
         self.executor = Executor(
             journal, self.session, self.receipts, card, repeats, owed=self.delivery.nudge
         )
         self._settlement: Settlement | None = None
+        self.space = Space(journal.path.parent, min_free_mb)
 
     @property
     def settlement(self) -> Settlement:
@@ -71,7 +75,10 @@ class Terminal:
         return await self.session.sign_on(account, password)
 
     def order(self, pay: Pay) -> Order:
-        """The order for a confirmed payment, under a fresh persisted trace number."""
+        """The order for a confirmed payment, under a fresh persisted trace number; refused
+        (``disk_full``) before anything is written when the journal's disk is nearly full."""
+        if not self.space.enough():
+            raise StationDeclined(DISK_FULL)
         return build(pay, self.session.ids())
 
     async def run(self, order: Order) -> e.Finished:

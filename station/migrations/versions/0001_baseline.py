@@ -2,7 +2,7 @@
 
 Ledgers made before then are stamped at this revision without running it (``station.schema``);
 it runs only to build a database from nothing through Alembic alone. The SQL is frozen here on
-purpose: a revision records history, and ``ledger.SCHEMA`` moves on.
+purpose: a revision records history, and ``tables.SCHEMA`` moves on.
 
 Revision ID: 0001
 Revises:
