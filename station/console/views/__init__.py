@@ -1,0 +1,22 @@
+"""One module per page; ``register`` adds their blueprints to the app."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from station.console.views import (
+        agents,
+        intake,
+        login,
+        monitor,
+        orgs,
+        payments,
+        recon,
+        terminals,
+        verify,
+    )
+
+    for module in (login, orgs, agents, terminals, payments, recon, monitor, intake, verify):
+        app.register_blueprint(module.page)

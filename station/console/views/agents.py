@@ -1,0 +1,92 @@
+"""Agents: deposit (保证金), available limit, offline limit, and top-ups.
+
+A top-up adds to both the deposit and the available limit in one transaction with its journal
+row (``console_topups``): either both are written or neither. The form carries a one-time
+token that is the journal row's key, so a form sent twice (a double click, a reload) tops up
+once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from sqlalchemy.exc import IntegrityError
+
+from station.console import queries
+from station.console.db import now_utc, one, run, yuan
+from station.console.forms import TopupForm
+from station.console.texts import t
+from station.console.views.common import agents_of, engine, manager, user
+
+page = Blueprint("agents", __name__)
+
+
+@page.route("/agents")
+def agents():
+    with engine().connect() as connection:
+        found = queries.agents(connection, agents_of(connection, user()))
+    return render_template("agents.html", agents=found)
+
+
+def _visible(connection, agent_id: str) -> None:
+    if agent_id not in agents_of(connection, user()):
+        abort(404)
+
+
+@page.route("/agents/<agent_id>", methods=["GET", "POST"])
+def agent(agent_id: str):
+    form = TopupForm()
+    with engine().connect() as connection:
+        _visible(connection, agent_id)
+    if form.is_submitted():
+        manager()
+        if form.validate():
+            return _top_up(agent_id, form)
+    else:
+        form.token.data = uuid.uuid4().hex
+    with engine().connect() as connection:
+        found = queries.agents(connection, [agent_id])
+        history = queries.topups(connection, agent_id)
+    return render_template("agent.html", agent=found[0], history=history, form=form)
+
+
+def _top_up(agent_id: str, form: TopupForm):
+    fen = form.fen
+    try:
+        with engine().begin() as connection:
+            if one(connection, "SELECT 1 AS x FROM console_topups WHERE topup_id = :id",
+                   id=form.token.data):
+                raise IntegrityError("repeat", {}, Exception("token used"))
+            run(
+                connection,
+                "UPDATE agents SET deposit_fen = deposit_fen + :fen,"
+                " available_fen = available_fen + :fen WHERE agent_id = :agent",
+                fen=fen,
+                agent=agent_id,
+            )
+            after = one(
+                connection,
+                "SELECT deposit_fen, available_fen FROM agents WHERE agent_id = :agent",
+                agent=agent_id,
+            )
+            assert after is not None
+            run(
+                connection,
+                "INSERT INTO console_topups (topup_id, agent_id, amount_fen, deposit_after_fen,"
+                " available_after_fen, account, note, time) VALUES (:id, :agent, :fen,"
+                " :deposit, :available, :account, :note, :time)",
+                id=form.token.data,
+                agent=agent_id,
+                fen=fen,
+                deposit=after["deposit_fen"],
+                available=after["available_fen"],
+                account=user().account,
+                note=form.note.data or "",
+                time=now_utc().isoformat(),
+            )
+    except IntegrityError:
+        flash(t("topup_repeat"))
+        return redirect(url_for("agents.agent", agent_id=agent_id))
+    flash(t("topup_done", amount=yuan(fen), available=yuan(after["available_fen"])))
+    return redirect(url_for("agents.agent", agent_id=agent_id))
