@@ -7,7 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # libpcsclite-dev + swig build pyscard; pcscd + vsmartcard-vpcd are the virtual card
 # reader the card emulator plugs into; fonts-wqy-microhei draws Chinese screens and receipts.
+# chromium + chromium-driver run the management console's browser tests (Selenium).
 DEBIAN_PACKAGES := libpcsclite-dev swig pcscd vsmartcard-vpcd fonts-wqy-microhei
+DEBIAN_PACKAGES += chromium chromium-driver
 
 .PHONY: demo test lint debian-packages clean
 

@@ -54,39 +54,47 @@ def agent(agent_id: str):
 def _top_up(agent_id: str, form: TopupForm):
     fen = form.fen
     try:
-        with engine().begin() as connection:
-            if one(connection, "SELECT 1 AS x FROM console_topups WHERE topup_id = :id",
-                   id=form.token.data):
-                raise IntegrityError("repeat", {}, Exception("token used"))
-            run(
-                connection,
-                "UPDATE agents SET deposit_fen = deposit_fen + :fen,"
-                " available_fen = available_fen + :fen WHERE agent_id = :agent",
-                fen=fen,
-                agent=agent_id,
-            )
-            after = one(
-                connection,
-                "SELECT deposit_fen, available_fen FROM agents WHERE agent_id = :agent",
-                agent=agent_id,
-            )
-            assert after is not None
-            run(
-                connection,
-                "INSERT INTO console_topups (topup_id, agent_id, amount_fen, deposit_after_fen,"
-                " available_after_fen, account, note, time) VALUES (:id, :agent, :fen,"
-                " :deposit, :available, :account, :note, :time)",
-                id=form.token.data,
-                agent=agent_id,
-                fen=fen,
-                deposit=after["deposit_fen"],
-                available=after["available_fen"],
-                account=user().account,
-                note=form.note.data or "",
-                time=now_utc().isoformat(),
-            )
-    except IntegrityError:
+        after = _journal_and_add(agent_id, fen, form.token.data, form.note.data or "")
+    except IntegrityError:  # two sends of one form at the same moment: the key stops one
+        after = None
+    if after is None:
         flash(t("topup_repeat"))
-        return redirect(url_for("agents.agent", agent_id=agent_id))
-    flash(t("topup_done", amount=yuan(fen), available=yuan(after["available_fen"])))
+    else:
+        flash(t("topup_done", amount=yuan(fen), available=yuan(after["available_fen"])))
     return redirect(url_for("agents.agent", agent_id=agent_id))
+
+
+def _journal_and_add(agent_id: str, fen: int, token: str, note: str):
+    """One transaction: the agent's deposit and limit grow and the journal row records it with
+    the figures after; None when this form's token was already used (nothing written)."""
+    with engine().begin() as connection:
+        if one(connection, "SELECT agent_id FROM console_topups WHERE topup_id = :id", id=token):
+            return None
+        run(
+            connection,
+            "UPDATE agents SET deposit_fen = deposit_fen + :fen,"
+            " available_fen = available_fen + :fen WHERE agent_id = :agent",
+            fen=fen,
+            agent=agent_id,
+        )
+        after = one(
+            connection,
+            "SELECT deposit_fen, available_fen FROM agents WHERE agent_id = :agent",
+            agent=agent_id,
+        )
+        assert after is not None
+        run(
+            connection,
+            "INSERT INTO console_topups (topup_id, agent_id, amount_fen, deposit_after_fen,"
+            " available_after_fen, account, note, time) VALUES (:id, :agent, :fen,"
+            " :deposit, :available, :account, :note, :time)",
+            id=token,
+            agent=agent_id,
+            fen=fen,
+            deposit=after["deposit_fen"],
+            available=after["available_fen"],
+            account=user().account,
+            note=note,
+            time=now_utc().isoformat(),
+        )
+    return after

@@ -39,8 +39,13 @@ def intake():
         if detail:
             return export.send(output, "mis-intake-detail", HEADER, [_line(r) for r in detail])
         body = [
-            (x.day.isoformat(), x.org_name, f"{x.agent_id} {x.agent_name}", x.count,
-             export.money(x.total_fen))
+            (
+                x.day.isoformat(),
+                x.org_name,
+                f"{x.agent_id} {x.agent_name}",
+                x.count,
+                export.money(x.total_fen),
+            )
             for x in lines
         ]
         body.append(("合计", "", "", count, export.money(total)))

@@ -51,8 +51,7 @@ def _note_confirmations(connection, found: list[queries.TerminalView]) -> None:
     holding = {v.terminal_id: v for v in found}
     pending = rows(
         connection,
-        "SELECT command_id, terminal_id, command FROM console_commands"
-        " WHERE confirmed_at IS NULL",
+        "SELECT command_id, terminal_id, command FROM console_commands WHERE confirmed_at IS NULL",
     )
     for row in pending:
         view = holding.get(row["terminal_id"])
@@ -94,8 +93,7 @@ def command(terminal_id: str):
         if value in (LOCK, UNLOCK):
             run(
                 connection,
-                "UPDATE terminals SET command = :command, locked = :locked"
-                " WHERE terminal_id = :id",
+                "UPDATE terminals SET command = :command, locked = :locked WHERE terminal_id = :id",
                 command=value,
                 locked=int(value == LOCK),
                 id=terminal_id,

@@ -1,0 +1,218 @@
+"""Every form of the management console: bad input gets a clear message and writes nothing;
+login errors are plain; roles see and change only their own organisation's data."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from station.console.schema import DEMO_PASSWORD
+from tests.console_kit import console_app, csrf_token, logged_in, post_payment, station_db
+
+TOKEN = "0123456789abcdef0123456789abcdef"
+NOON = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)  # 12:00 station time
+
+
+@pytest.fixture
+def db(tmp_path):
+    return station_db(tmp_path)
+
+
+@pytest.fixture
+def app(db):
+    return console_app(db)
+
+
+def _sql(db, query: str, *args):
+    with sqlite3.connect(db) as connection:
+        return connection.execute(query, args).fetchall()
+
+
+def _login(app, org: str, account: str, password: str) -> str:
+    answer = app.test_client().post(
+        "/login", data={"org": org, "account": account, "password": password}
+    )
+    return answer.data.decode()
+
+
+# --- login ---------------------------------------------------------------------------------
+
+
+def test_login_errors_are_plain(app, db):
+    assert "账号不存在" in _login(app, "C01", "nobody", "x")
+    assert "密码错误（还可再试4次）" in _login(app, "C01", "admin", "wrong")
+    assert "账号不属于所选单位" in _login(app, "S01", "admin", DEMO_PASSWORD)
+    assert "必填" in _login(app, "C01", "admin", "")  # an empty form is not a wrong password
+    assert _sql(db, "SELECT failures FROM console_accounts WHERE account = 'admin'") == [(1,)]
+
+
+def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(app):
+    for _ in range(4):
+        assert "密码错误" in _login(app, "C01", "qingshan", "guess")
+    assert "账号已锁定" in _login(app, "C01", "qingshan", "guess")
+    assert "账号已锁定" in _login(app, "S02", "qingshan", DEMO_PASSWORD)
+
+
+def test_a_database_fault_at_login_says_operation_failed(app, db):
+    _sql(db, "DROP TABLE console_accounts")
+    assert "操作异常！" in _login(app, "C01", "admin", DEMO_PASSWORD)
+
+
+def test_pages_need_a_login(app):
+    answer = app.test_client().get("/payments")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/login")
+
+
+def test_a_post_without_csrf_token_is_refused_and_writes_nothing(db):
+    app = console_app(db, csrf=True)
+    client = app.test_client()
+    page = client.get("/login").data.decode()
+    client.post(
+        "/login",
+        data={
+            "org": "C01",
+            "account": "admin",
+            "password": DEMO_PASSWORD,
+            "csrf_token": csrf_token(page),
+        },
+    )
+    answer = client.post("/agents/A0001", data={"amount": "100", "token": TOKEN})
+    assert answer.status_code == 400 and "提交无效" in answer.data.decode()
+    assert _sql(db, "SELECT count(*) FROM console_topups") == [(0,)]
+
+
+# --- top-ups -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "note", "token", "message"),
+    [
+        ("", "", TOKEN, "必填"),
+        ("abc", "", TOKEN, "金额格式不对"),
+        ("-5", "", TOKEN, "金额格式不对"),
+        ("0", "", TOKEN, "金额必须大于0"),
+        ("1.234", "", TOKEN, "金额格式不对"),
+        ("2000000", "", TOKEN, "单笔充值不能超过"),
+        ("100", "长" * 41, TOKEN, "备注最多40字"),
+        ("100", "", "", "提交无效"),
+    ],
+)
+def test_bad_top_up_says_why_and_writes_nothing(app, db, amount, note, token, message):
+    before = _sql(db, "SELECT deposit_fen, available_fen FROM agents WHERE agent_id = 'A0001'")
+    page = logged_in(app).post(
+        "/agents/A0001", data={"amount": amount, "note": note, "token": token}
+    )
+    assert message in page.data.decode()
+    assert _sql(db, "SELECT deposit_fen, available_fen FROM agents WHERE agent_id = 'A0001'") == (
+        before
+    )
+    assert _sql(db, "SELECT count(*) FROM console_topups") == [(0,)]
+
+
+def test_a_top_up_is_journalled_and_a_resubmit_does_not_double_it(app, db):
+    client = logged_in(app, "chengguan")
+    for _ in range(2):
+        client.post("/agents/A0001", data={"amount": "1,200.50", "note": "季度", "token": TOKEN})
+    assert _sql(db, "SELECT deposit_fen, available_fen FROM agents WHERE agent_id = 'A0001'") == [
+        (3_000_000 + 120_050, 3_000_000 + 120_050)
+    ]
+    journal = _sql(db, "SELECT agent_id, amount_fen, account, note FROM console_topups")
+    assert journal == [("A0001", 120_050, "chengguan", "季度")]
+    page = client.get("/agents/A0001").data.decode()
+    assert "31,200.50" in page and "1,200.50" in page
+
+
+def test_an_agent_may_not_top_up_nor_see_another_agent(app, db):
+    client = logged_in(app, "a0001")
+    assert client.post("/agents/A0001", data={"amount": "100", "token": TOKEN}).status_code == 403
+    assert client.get("/agents/A0002").status_code == 404
+    assert "A0002" not in client.get("/agents").data.decode()
+    assert _sql(db, "SELECT count(*) FROM console_topups") == [(0,)]
+
+
+def test_a_station_account_may_not_top_up_another_stations_agent(app, db):
+    client = logged_in(app, "chengguan")  # 城关供电所: A0001 only
+    assert client.post("/agents/A0002", data={"amount": "100", "token": TOKEN}).status_code == 404
+    assert _sql(db, "SELECT count(*) FROM console_topups") == [(0,)]
+
+
+# --- searches ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("start=2026-13-01", "日期格式为 年-月-日"),
+        ("start=2026-11-22&end=2026-11-01", "截止日期不能早于起始日期"),
+        ("start=2024-01-01&end=2026-11-22", "查询期间最长一年"),
+        ("terminal=T1", "终端号为8位字母或数字"),
+        ("customer=12ab", "户号为10位数字"),
+        ("org=NOPE", "无此选项"),
+        ("agent=A0009", "无此选项"),
+    ],
+)
+def test_bad_payment_search_says_why_and_shows_no_result(app, query, message):
+    page = logged_in(app).get(f"/payments?{query}").data.decode()
+    assert message in page
+    assert 'id="payments"' not in page
+
+
+def test_bad_intake_and_reconciliation_ranges_say_why(app):
+    client = logged_in(app)
+    assert (
+        "截止日期不能早于起始日期"
+        in client.get("/intake?start=2026-11-22&end=2026-11-01").data.decode()
+    )
+    assert "日期格式" in client.get("/recon?end=22/11/2026").data.decode()
+    assert "无此选项" in logged_in(app, "a0001").get("/intake?org=S02").data.decode()
+
+
+def test_an_agent_sees_only_its_own_payments(app, db):
+    from station.ledger import Ledger
+
+    ledger = Ledger(db)
+    post_payment(ledger, "T0000001", 1, 10_000, NOON)  # A0001
+    post_payment(ledger, "T0000002", 1, 20_000, NOON)  # A0002
+    ledger.close()
+    everything = logged_in(app).get("/payments?start=2026-11-22").data.decode()
+    assert "T0000001" in everything and "T0000002" in everything
+    own = logged_in(app, "a0001").get("/payments?start=2026-11-22").data.decode()
+    assert "T0000001" in own and "T0000002" not in own and "100.00" in own
+    other = logged_in(app, "a0001").get("/payments?start=2026-11-22&terminal=T0000002")
+    assert "T0000002" not in other.data.decode().split('id="payments"')[1]
+
+
+# --- terminal commands and the verify hook --------------------------------------------------
+
+
+def test_a_bad_terminal_command_says_why_and_changes_nothing(app, db):
+    client = logged_in(app)
+    answer = client.post("/terminals/T0000001/command", data={"command": "9"})
+    assert "无此指令" in client.get(answer.headers["Location"]).data.decode()
+    assert _sql(db, "SELECT locked, command FROM terminals WHERE terminal_id = 'T0000001'") == [
+        (0, 0)
+    ]
+    assert client.post("/terminals/T9999999/command", data={"command": "1"}).status_code == 404
+    agent = logged_in(app, "a0001")
+    assert agent.post("/terminals/T0000001/command", data={"command": "1"}).status_code == 403
+    assert _sql(db, "SELECT count(*) FROM console_commands") == [(0,)]
+
+
+def test_verify_is_off_without_the_module_and_checks_its_form_with_it(app, monkeypatch):
+    import sys
+    import types
+
+    client = logged_in(app)
+    assert "未启用" in client.get("/verify").data.decode()
+    asked = []
+    module = types.ModuleType("station.receipts")
+    module.verify_receipt = lambda *args: asked.append(args) or "真票"
+    monkeypatch.setitem(sys.modules, "station.receipts", module)
+    bad = client.post("/verify", data={"terminal": "T1", "trace": "x", "code": "!"}).data.decode()
+    assert "终端号为8位" in bad and "流水号为1到6位数字" in bad and "校验码为4到20位" in bad
+    assert asked == []
+    good = client.post("/verify", data={"terminal": "t0000001", "trace": "12", "code": "AB12CD"})
+    assert "真票" in good.data.decode()
+    assert asked == [("T0000001", 12, "AB12CD")]
