@@ -113,3 +113,30 @@ def test_battery_from_sysfs_or_mains(tmp_path):
     (tmp_path / "BAT0").mkdir()
     (tmp_path / "BAT0" / "capacity").write_text("57\n")
     assert battery_percent(tmp_path) == 57
+
+
+def test_the_desk_beats_from_sign_on_and_a_locked_terminal_says_so_when_asked_to_pay(
+    station, tmp_path
+):
+    from terminal.core import requests as rq
+    from terminal.core.cash import Tender
+    from terminal.shell.desk import Desk
+    from tests.wait_kit import until
+
+    async def scenario() -> rq.Reply:
+        terminal = make_terminal(tmp_path, station.port)
+        desk = Desk(terminal, heartbeat=Heartbeat(terminal, "2.0.0", period_s=60))
+        _command(station, StationCommand.LOCK)  # pending; the station has not locked it yet
+        signed = await desk.handle(rq.SignOn("100101", DEMO_PASSWORD))
+        assert isinstance(signed, rq.SignedOn)
+        await until(lambda: terminal.session.station_locked, 10, "the lock from the first beat")
+        pay = rq.Pay(rq.PayFlow.PREPAY, Tender(5000, 5000), rq.Customer("0100000123"))
+        answer = await desk.handle(pay)
+        await desk.close()
+        await terminal.link.close()
+        terminal.journal.close()
+        return answer
+
+    answer = asyncio.run(scenario())
+    assert answer == rq.Failed(code="A2")  # the menu shows 终端已被主站锁定，请联系供电公司
+    assert json.loads(_terminal_row(station)["status"])["version"] == "2.0.0"
