@@ -216,3 +216,46 @@ def test_verify_is_off_without_the_module_and_checks_its_form_with_it(app, monke
     good = client.post("/verify", data={"terminal": "t0000001", "trace": "12", "code": "AB12CD"})
     assert "真票" in good.data.decode()
     assert asked == [("T0000001", 12, "AB12CD")]
+
+
+# --- monitoring and MIS intake ---------------------------------------------------------------
+
+
+def test_a_terminal_silent_too_long_stands_out_and_a_live_one_does_not(app, db):
+    import json
+
+    now = datetime.now(UTC)
+    status = {
+        "status": {
+            "signal": 21,
+            "paper_ok": False,
+            "battery_percent": 64,
+            "pending": 3,
+            "lac": 4660,
+            "cell_id": 1234,
+        },
+        "version": "0.3.0",
+        "at": str(now),
+    }
+    _sql(db, "UPDATE terminals SET status = ? WHERE terminal_id = 'T0000001'", json.dumps(status))
+    page = logged_in(app).get("/monitor").data.decode()
+    live = page.split('id="mon-T0000001"')[1].split("</tr>")[0]
+    assert not live.startswith(' class="silent"') and "失联" not in live
+    assert "0.3.0" in live and "缺纸" in live and "64%" in live and "4660/1234" in live
+    assert 'id="mon-T0000002" class="silent"' in page and "2 台终端超过 15 分钟无心跳" in page
+
+
+def test_mis_intake_detail_prints_and_exports(app, db):
+    from station.ledger import Ledger
+
+    ledger = Ledger(db)
+    post_payment(ledger, "T0000001", 1, 10_000, NOON)
+    post_payment(ledger, "T0000002", 1, 20_050, NOON)
+    ledger.close()
+    client = logged_in(app)
+    summary = client.get("/intake?start=2026-11-22&format=csv").data.decode("utf-8-sig")
+    assert summary.splitlines()[-1] == "合计,,,2,300.50"
+    detail = client.get("/intake?start=2026-11-22&detail=1&format=csv").data.decode("utf-8-sig")
+    assert len(detail.splitlines()) == 3 and "0100000123" in detail
+    printed = client.get("/intake?start=2026-11-22&detail=1&format=print").data.decode()
+    assert "MIS 进账汇总" in printed and "明细" in printed and "T0000002" in printed
