@@ -259,3 +259,42 @@ def test_mis_intake_detail_prints_and_exports(app, db):
     assert len(detail.splitlines()) == 3 and "0100000123" in detail
     printed = client.get("/intake?start=2026-11-22&detail=1&format=print").data.decode()
     assert "MIS 进账汇总" in printed and "明细" in printed and "T0000002" in printed
+
+
+# --- offline limits --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("", "必填"), ("abc", "金额格式不对"), ("-1", "金额格式不对"), ("200000", "不能超过")],
+)
+def test_a_bad_offline_limit_says_why_and_writes_nothing(app, db, value, message):
+    page = logged_in(app).post("/agents/A0001/limit", data={"offline_limit": value})
+    assert message in page.data.decode()
+    assert _sql(db, "SELECT offline_limit_fen FROM agents WHERE agent_id = 'A0001'") == [(50_000,)]
+    assert _sql(db, "SELECT count(*) FROM console_commands") == [(0,)]
+    assert _sql(db, "SELECT command FROM terminals WHERE agent_id = 'A0001'") == [(0,)]
+
+
+def test_a_new_offline_limit_asks_the_agents_terminals_to_sign_on_again(app, db):
+    client = logged_in(app, "chengguan")
+    answer = client.post("/agents/A0001/limit", data={"offline_limit": "800"})
+    assert "已通知 1 台终端重新签到" in client.get(answer.headers["Location"]).data.decode()
+    assert _sql(db, "SELECT offline_limit_fen FROM agents WHERE agent_id = 'A0001'") == [(80_000,)]
+    assert _sql(db, "SELECT terminal_id, command FROM terminals WHERE command != 0") == [
+        ("T0000001", 3)
+    ]
+    assert _sql(db, "SELECT terminal_id, command FROM console_commands") == [("T0000001", 3)]
+    assert (
+        logged_in(app, "a0001").post("/agents/A0001/limit", data={"offline_limit": "1"}).status_code
+        == 403
+    )
+
+
+def test_a_pending_lock_is_not_replaced_by_a_limit_change(app, db):
+    client = logged_in(app)
+    client.post("/terminals/T0000001/command", data={"command": "1"})
+    client.post("/agents/A0001/limit", data={"offline_limit": "600"})
+    assert _sql(db, "SELECT locked, command FROM terminals WHERE terminal_id = 'T0000001'") == [
+        (1, 1)
+    ]

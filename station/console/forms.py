@@ -17,6 +17,7 @@ from wtforms import DateField, HiddenField, PasswordField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 MAX_TOPUP_FEN = 100_000_000  # one million yuan in one top-up is surely a typing error
+MAX_OFFLINE_FEN = 10_000_000  # the field's tag 9/tag 6 amounts stay far below this
 MAX_DAYS = 366  # a search longer than a year is asked for in parts
 
 REQUIRED = "必填"
@@ -60,6 +61,24 @@ class TopupForm(FlaskForm):
     @property
     def fen(self) -> int:
         return fen_of(self.amount.data)
+
+
+class LimitForm(FlaskForm):
+    """The agent's offline limit: what its terminals may collect without the station."""
+
+    offline_limit = StringField("离线限额（元）", validators=[DataRequired(REQUIRED)])
+
+    def validate_offline_limit(self, field) -> None:
+        try:
+            fen = fen_of(field.data or "")
+        except ValueError:
+            raise ValidationError("金额格式不对，例如 500 或 500.50") from None
+        if fen > MAX_OFFLINE_FEN:
+            raise ValidationError("离线限额不能超过100,000.00元")
+
+    @property
+    def fen(self) -> int:
+        return fen_of(self.offline_limit.data)
 
 
 class CommandForm(FlaskForm):
