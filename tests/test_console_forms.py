@@ -298,3 +298,58 @@ def test_a_pending_lock_is_not_replaced_by_a_limit_change(app, db):
     assert _sql(db, "SELECT locked, command FROM terminals WHERE terminal_id = 'T0000001'") == [
         (1, 1)
     ]
+
+
+# --- the organisation tree ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parent", "name", "message"),
+    [
+        ("S01", "", "必填"),
+        ("S01", "长" * 31, "名称最多30字"),
+        ("S01", "城关镇代收点", "同一上级下已有此名称"),
+        ("S02", "别人的所", "无此选项"),  # another 供电所
+        ("P01", "点下之点", "无此选项"),  # nothing goes under a collection point
+        ("", "无上级", "必填"),
+    ],
+)
+def test_a_bad_new_organisation_says_why_and_writes_nothing(app, db, parent, name, message):
+    before = _sql(db, "SELECT count(*) FROM console_orgs")
+    page = logged_in(app, "chengguan").post("/orgs/new", data={"parent": parent, "name": name})
+    assert message in page.data.decode()
+    assert _sql(db, "SELECT count(*) FROM console_orgs") == before
+
+
+@pytest.mark.parametrize(
+    ("agent", "point", "message"),
+    [("", "P01", "必填"), ("A0002", "P01", "无此选项"), ("A0001", "P02", "无此选项")],
+)
+def test_a_bad_agent_placement_says_why_and_writes_nothing(app, db, agent, point, message):
+    page = logged_in(app, "chengguan").post("/orgs/assign", data={"agent": agent, "point": point})
+    assert message in page.data.decode()
+    assert _sql(db, "SELECT agent_id, org_id FROM console_agent_orgs ORDER BY agent_id") == [
+        ("A0001", "P01"),
+        ("A0002", "P02"),
+        ("A0003", "P03"),
+    ]
+
+
+def test_a_new_station_and_point_and_an_agent_moved_under_it(app, db):
+    client = logged_in(app)
+    client.post("/orgs/new", data={"parent": "C01", "name": "新华供电所"})
+    client.post("/orgs/new", data={"parent": "S03", "name": "新华村代收点"})
+    assert _sql(
+        db, "SELECT org_id, parent_id, kind FROM console_orgs WHERE org_id IN ('P04', 'S03')"
+    ) == [
+        ("P04", "S03", "point"),
+        ("S03", "C01", "station"),
+    ]
+    client.post("/orgs/assign", data={"agent": "A0003", "point": "P04"})
+    assert "A0003" not in logged_in(app, "qingshan").get("/agents").data.decode()
+    tree = client.get("/orgs").data.decode()
+    assert tree.index("新华供电所") < tree.index("新华村代收点") < tree.index("A0003")
+    assert (
+        logged_in(app, "a0001").post("/orgs/new", data={"parent": "P01", "name": "x"}).status_code
+        == 403
+    )

@@ -101,7 +101,8 @@ def org_tree(connection: Connection) -> list[dict]:
 
 
 def subtree(orgs: list[dict], root: str) -> list[str]:
-    """``root`` and every organisation under it."""
+    """``root`` and every organisation under it, in tree order (each parent before its
+    children, children by id)."""
     children: dict[str | None, list[str]] = {}
     for org in orgs:
         children.setdefault(org["parent_id"], []).append(org["org_id"])
@@ -109,14 +110,15 @@ def subtree(orgs: list[dict], root: str) -> list[str]:
     while todo:
         org_id = todo.pop()
         found.append(org_id)
-        todo.extend(children.get(org_id, []))
+        todo.extend(sorted(children.get(org_id, []), reverse=True))
     return found
 
 
 def visible_orgs(connection: Connection, user: User) -> list[dict]:
+    """The user's organisation and everything under it, in tree order."""
     orgs = org_tree(connection)
-    mine = set(subtree(orgs, user.org_id))
-    return [o for o in orgs if o["org_id"] in mine]
+    by_id = {o["org_id"]: o for o in orgs}
+    return [by_id[org_id] for org_id in subtree(orgs, user.org_id) if org_id in by_id]
 
 
 def visible_agents(connection: Connection, user: User, org_id: str | None = None) -> list[str]:

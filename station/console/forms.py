@@ -81,6 +81,24 @@ class LimitForm(FlaskForm):
         return fen_of(self.offline_limit.data)
 
 
+class NewOrgForm(FlaskForm):
+    """A 供电所 under the company, or a collection point under a 供电所."""
+
+    parent = SelectField("上级单位", validators=[DataRequired(REQUIRED)], validate_choice=False)
+    name = StringField(
+        "名称",
+        validators=[DataRequired(REQUIRED), Length(max=30, message="名称最多30字")],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+
+
+class AssignForm(FlaskForm):
+    """Which collection point an agent works for."""
+
+    agent = SelectField("代理商", validators=[DataRequired(REQUIRED)], validate_choice=False)
+    point = SelectField("代收点", validators=[DataRequired(REQUIRED)], validate_choice=False)
+
+
 class CommandForm(FlaskForm):
     command = StringField("指令", validators=[DataRequired(REQUIRED)])
 
