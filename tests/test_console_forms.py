@@ -353,3 +353,53 @@ def test_a_new_station_and_point_and_an_agent_moved_under_it(app, db):
         logged_in(app, "a0001").post("/orgs/new", data={"parent": "P01", "name": "x"}).status_code
         == 403
     )
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+GOOD_ACCOUNT = {"org": "P01", "agent": "A0001", "account": "zhang3", "name": "张三"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"account": "Zh"}, "账号为3到30位小写字母、数字或下划线"),
+        ({"account": "a0001"}, "账号已存在"),
+        ({"name": ""}, "必填"),
+        ({"password": "short1"}, "密码至少8位，须含字母和数字"),
+        ({"password": "onlyletters"}, "密码至少8位，须含字母和数字"),
+        ({"org": "P02", "agent": "A0002"}, "无此选项"),  # another 供电所's point
+        ({"agent": ""}, "请选择属于该代收点的代理商"),
+        ({"org": "S01", "agent": "A0001"}, "只有代收点账号可选代理商"),
+    ],
+)
+def test_a_bad_new_account_says_why_and_writes_nothing(app, db, changes, message):
+    data = {**GOOD_ACCOUNT, "password": "zhang3pass", **changes}
+    page = logged_in(app, "chengguan").post("/accounts/new", data=data)
+    assert message in page.data.decode()
+    assert _sql(db, "SELECT count(*) FROM console_accounts") == [(5,)]
+
+
+def test_a_new_agent_account_logs_in_and_sees_its_agent_only(app, db):
+    manager = logged_in(app, "chengguan")
+    manager.post("/accounts/new", data={**GOOD_ACCOUNT, "password": "zhang3pass"})
+    assert _sql(db, "SELECT role, agent_id FROM console_accounts WHERE account = 'zhang3'") == [
+        ("agent", "A0001")
+    ]
+    client = app.test_client()
+    login = {"org": "P01", "account": "zhang3", "password": "zhang3pass"}
+    assert client.post("/login", data=login).status_code == 302
+    assert "A0002" not in client.get("/agents").data.decode()
+    assert client.get("/accounts").status_code == 403
+
+
+def test_a_manager_lifts_a_lockout_of_its_own_accounts_only(app, db):
+    for _ in range(5):
+        _login(app, "P01", "a0001", "guess")
+    assert "账号已锁定" in _login(app, "P01", "a0001", DEMO_PASSWORD)
+    assert logged_in(app, "qingshan").post("/accounts/a0001/unlock").status_code == 404
+    logged_in(app, "chengguan").post("/accounts/a0001/unlock")
+    assert _sql(db, "SELECT failures, locked_until FROM console_accounts WHERE account = 'a0001'")[
+        0
+    ] == (0, None)
+    logged_in(app, "a0001")  # logs in again

@@ -99,6 +99,27 @@ class AssignForm(FlaskForm):
     point = SelectField("代收点", validators=[DataRequired(REQUIRED)], validate_choice=False)
 
 
+class AccountForm(FlaskForm):
+    """A console account for an organisation the manager sees; its role follows the org."""
+
+    org = SelectField("单位", validators=[DataRequired(REQUIRED)], validate_choice=False)
+    account = StringField(
+        "账号",
+        validators=[
+            DataRequired(REQUIRED),
+            Regexp(r"^[a-z0-9_]{3,30}$", message="账号为3到30位小写字母、数字或下划线"),
+        ],
+    )
+    name = StringField("姓名", validators=[DataRequired(REQUIRED), Length(max=40)])
+    password = PasswordField("初始密码", validators=[DataRequired(REQUIRED)])
+    agent = SelectField("代理商（代收点账号）", validators=[Optional()], validate_choice=False)
+
+    def validate_password(self, field) -> None:
+        text = field.data or ""
+        if len(text) < 8 or not re.search(r"[A-Za-z]", text) or not re.search(r"\d", text):
+            raise ValidationError("密码至少8位，须含字母和数字")
+
+
 class CommandForm(FlaskForm):
     command = StringField("指令", validators=[DataRequired(REQUIRED)])
 

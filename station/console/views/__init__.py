@@ -7,6 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from station.console.views import (
+        accounts,
         agents,
         intake,
         login,
@@ -18,5 +19,6 @@ def register(app: Flask) -> None:
         verify,
     )
 
-    for module in (login, orgs, agents, terminals, payments, recon, monitor, intake, verify):
+    pages = (login, orgs, agents, terminals, payments, recon, monitor, intake, verify, accounts)
+    for module in pages:
         app.register_blueprint(module.page)
