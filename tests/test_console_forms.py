@@ -403,3 +403,32 @@ def test_a_manager_lifts_a_lockout_of_its_own_accounts_only(app, db):
         0
     ] == (0, None)
     logged_in(app, "a0001")  # logs in again
+
+
+def test_reconciliation_by_organisation(app, db):
+    from station.ledger import Ledger
+
+    ledger = Ledger(db)
+    post_payment(ledger, "T0000001", 1, 10_000, NOON)
+    post_payment(ledger, "T0000002", 1, 20_000, NOON)
+    ledger.close()
+    client = logged_in(app)
+    s01 = client.get("/recon?start=2026-11-22&org=S01").data.decode()
+    assert "batch-T0000001-1" in s01 and "batch-T0000002-1" not in s01 and "未结算" in s01
+    s02 = client.get("/recon?start=2026-11-22&org=S02").data.decode()
+    assert "batch-T0000002-1" in s02 and "batch-T0000001-1" not in s02
+    refused = logged_in(app, "chengguan").get("/recon?start=2026-11-22&org=S02").data.decode()
+    assert "无此选项" in refused and 'id="recon"' not in refused
+
+
+def test_the_monitor_sums_today_per_collection_point_and_refreshes_itself(app, db):
+    from station.ledger import Ledger
+
+    ledger = Ledger(db)
+    post_payment(ledger, "T0000003", 7, 8_000, datetime.now(UTC), customer_no="0100000124")
+    ledger.close()
+    page = logged_in(app, "qingshan").get("/monitor").data.decode()
+    assert '<meta http-equiv="refresh" content="30">' in page
+    by_agent = page.split('id="by-agent"')[1]
+    assert "A0003 石门村电工" in by_agent and "80.00" in by_agent and "A0001" not in by_agent
+    assert '<b id="today-count">1</b>' in page

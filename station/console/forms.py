@@ -176,6 +176,8 @@ class IntakeSearch(_Range):
 
 
 class ReconSearch(_Range):
+    org = SelectField("单位", validators=[Optional()], validate_choice=False)
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         _date_messages(self)

@@ -1,5 +1,7 @@
 """Monitoring: every terminal's last heartbeat — signal, cell, paper, battery, version, outbox
-depth — and today's payments; a terminal silent for longer than ``SILENT_AFTER`` stands out."""
+depth — and today's payments, per terminal and per collection point; a terminal silent for
+longer than ``SILENT_AFTER`` stands out. The page refreshes itself every 30 seconds (a meta tag:
+no script, so an old office browser does it too)."""
 
 from __future__ import annotations
 
@@ -19,8 +21,26 @@ def monitor():
     now = now_utc()
     limit = current_app.config["SILENT_AFTER"]
     silent = sum(v.silent(now, limit) for v in found)
+    by_agent: dict[str, dict] = {}
+    for v in found:
+        line = by_agent.setdefault(
+            v.agent_id,
+            {
+                "agent_id": v.agent_id,
+                "agent_name": v.agent_name,
+                "terminals": 0,
+                "silent": 0,
+                "count": 0,
+                "total_fen": 0,
+            },
+        )
+        line["terminals"] += 1
+        line["silent"] += v.silent(now, limit)
+        line["count"] += v.count_today
+        line["total_fen"] += v.total_today_fen
     return render_template(
         "monitor.html",
+        by_agent=list(by_agent.values()),
         terminals=found,
         now=now,
         silent_after=limit,

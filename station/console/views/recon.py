@@ -1,6 +1,7 @@
 """Reconciliation (对账): per batch, what the terminal settled against what the station has
-posted, differences first with the entries that make them; and the one-sided entries, which
-should always be none."""
+posted, differences first with the entries that make them, over a date range and for the
+company, one 供电所 or one collection point; and the one-sided entries, which should always be
+none."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import Blueprint, current_app, render_template, request
 from station.console import queries
 from station.console.db import now_utc, today
 from station.console.forms import ReconSearch
-from station.console.views.common import agents_of, engine, user
+from station.console.views.common import agents_of, check_choice, engine, org_choices, user
 
 page = Blueprint("recon", __name__)
 
@@ -18,11 +19,14 @@ page = Blueprint("recon", __name__)
 def recon():
     form = ReconSearch(request.args)
     batches: list = []
-    ok = form.validate()
-    if ok:
-        first, last = form.days(today())
-        with engine().connect() as connection:
-            batches = queries.reconciliation(connection, agents_of(connection, user()), first, last)
+    with engine().connect() as connection:
+        form.org.choices = org_choices(connection, user())
+        ok = form.validate()
+        ok = check_choice(form.org, form.org.choices) and ok
+        if ok:
+            first, last = form.days(today())
+            agents = agents_of(connection, user(), form.org.data)
+            batches = queries.reconciliation(connection, agents, first, last)
     return render_template("recon.html", form=form, batches=batches, searched=ok)
 
 
