@@ -73,7 +73,7 @@ def test_login_errors_then_the_monitor(console, chrome, tmp_path):
     assert _by(chrome, "h1").text == "实时监控"
     rows = _all(chrome, "#monitor tr.silent")
     assert len(rows) == 3, "no terminal has sent a heartbeat: all stand out as silent"
-    shot(chrome, tmp_path, "monitor")
+    shot(chrome, tmp_path, "monitor-silent")
 
 
 def test_an_agent_sees_only_its_own_payments(station, console, chrome, tmp_path):
@@ -141,6 +141,7 @@ def test_reconciliation_shows_one_injected_difference(station, console, chrome, 
 def test_a_terminal_locked_from_the_console_refuses_payments_until_unlocked(
     station, console, chrome, loop, tmp_path
 ):
+    station.now = datetime.now(UTC)  # heartbeats and payments of today: the monitor shows them
     terminal = loop.do(make_terminal, tmp_path, station.port)
     heartbeat = Heartbeat(terminal, "0.1.0", period_s=300)
     loop.call(terminal.sign_on("100101", OPERATOR_PASSWORD))
@@ -169,7 +170,10 @@ def test_a_terminal_locked_from_the_console_refuses_payments_until_unlocked(
     assert finished.outcome is State.APPROVED
     chrome.get(f"{console.url}/monitor")
     row = _by(chrome, "#mon-T0000001")
-    assert "0.1.0" in row.text and "已锁定" not in row.text
+    assert "0.1.0" in row.text and "已锁定" not in row.text and "50.00" in row.text
+    assert row.get_attribute("class") != "silent" and "失联" not in row.text
+    assert "silent" in _by(chrome, "#mon-T0000002").get_attribute("class")
+    shot(chrome, tmp_path, "monitor")
     loop.call(terminal.link.close())
     loop.do(terminal.journal.close)
 
