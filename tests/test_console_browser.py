@@ -153,6 +153,7 @@ def test_a_terminal_locked_from_the_console_refuses_payments_until_unlocked(
     assert _by(chrome, "#term-T0000001 .state").text == "已锁定"
     assert _by(chrome, "#term-T0000001 .pending").text == "锁定"
 
+    station.now = datetime.now(UTC)  # the station's clock has moved on since the click
     assert loop.call(heartbeat.beat()) is StationCommand.LOCK  # obeyed and confirmed
     sent = terminal.link.round_trips
     with pytest.raises(StationDeclined) as refused:
@@ -165,6 +166,7 @@ def test_a_terminal_locked_from_the_console_refuses_payments_until_unlocked(
 
     click_and_wait(chrome, _by(chrome, "#term-T0000001 button.unlock"))
     assert _by(chrome, "#term-T0000001 .state").text == "正常"
+    station.now = datetime.now(UTC)
     assert loop.call(heartbeat.beat()) is StationCommand.UNLOCK
     finished = loop.call(terminal.run(loop.do(prepay_order, terminal, 5_000)))
     assert finished.outcome is State.APPROVED

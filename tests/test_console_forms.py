@@ -432,3 +432,13 @@ def test_the_monitor_sums_today_per_collection_point_and_refreshes_itself(app, d
     by_agent = page.split('id="by-agent"')[1]
     assert "A0003 石门村电工" in by_agent and "80.00" in by_agent and "A0001" not in by_agent
     assert '<b id="today-count">1</b>' in page
+
+
+def test_a_command_replaced_before_the_terminal_heard_it_is_marked_so(app, db):
+    client = logged_in(app)
+    client.post("/terminals/T0000001/command", data={"command": "1"})
+    client.post("/terminals/T0000001/command", data={"command": "2"})
+    journal = _sql(db, "SELECT command, confirmed_at FROM console_commands ORDER BY requested_at")
+    assert journal == [(1, "superseded"), (2, None)]
+    page = client.get("/terminals").data.decode()
+    assert "已被后续指令取代" in page and "待确认" in page

@@ -10,6 +10,7 @@ offline. The station repeats the command until a heartbeat confirms it; the cons
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 
@@ -22,6 +23,7 @@ from station.console.views.common import agents_of, engine, manager, user
 page = Blueprint("terminals", __name__)
 
 LOCK, UNLOCK = 1, 2
+SUPERSEDED = "superseded"  # confirmed_at of a command replaced before the terminal heard it
 
 
 @page.route("/terminals")
@@ -47,21 +49,26 @@ def terminals():
 
 
 def _note_confirmations(connection, found: list[queries.TerminalView]) -> None:
-    """A pending command the station no longer holds was confirmed by the terminal."""
+    """A pending command the station no longer holds, with a heartbeat since it was given, was
+    confirmed by the terminal (the station clears a command only on its confirmation)."""
     holding = {v.terminal_id: v for v in found}
     pending = rows(
         connection,
-        "SELECT command_id, terminal_id, command FROM console_commands WHERE confirmed_at IS NULL",
+        "SELECT command_id, terminal_id, command, requested_at FROM console_commands"
+        " WHERE confirmed_at IS NULL",
     )
     for row in pending:
         view = holding.get(row["terminal_id"])
-        if view is not None and view.command != row["command"] and view.last_seen:
-            run(
-                connection,
-                "UPDATE console_commands SET confirmed_at = :at WHERE command_id = :id",
-                at=view.last_seen.isoformat(),
-                id=row["command_id"],
-            )
+        if view is None or view.command == row["command"] or view.last_seen is None:
+            continue
+        if view.last_seen < datetime.fromisoformat(row["requested_at"]):
+            continue
+        run(
+            connection,
+            "UPDATE console_commands SET confirmed_at = :at WHERE command_id = :id",
+            at=view.last_seen.isoformat(),
+            id=row["command_id"],
+        )
 
 
 @page.route("/terminals/<terminal_id>/command", methods=["POST"])
@@ -80,6 +87,17 @@ def command(terminal_id: str):
             agents=agents_of(connection, who),
         ):
             abort(404)
+        # What was confirmed is noted; what is still pending is replaced by this command.
+        _note_confirmations(
+            connection, queries.terminals(connection, agents_of(connection, who), today())
+        )
+        run(
+            connection,
+            "UPDATE console_commands SET confirmed_at = :superseded"
+            " WHERE terminal_id = :id AND confirmed_at IS NULL",
+            superseded=SUPERSEDED,
+            id=terminal_id,
+        )
         run(
             connection,
             "INSERT INTO console_commands (command_id, terminal_id, command, account,"
