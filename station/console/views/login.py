@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, redirect, render_template, session, url_for
 
 from station.console import auth
-from station.console.db import DbError, rows
+from station.console.db import DbError
 from station.console.forms import LoginForm
 from station.console.texts import t
 from station.console.views.common import engine
@@ -23,8 +23,11 @@ def login():
     error = ""
     try:
         with engine().connect() as connection:
-            orgs = rows(connection, "SELECT org_id, name FROM console_orgs ORDER BY org_id")
-        form.org.choices = [(o["org_id"], o["name"]) for o in orgs]
+            orgs = auth.org_tree(connection)
+        by_id = {o["org_id"]: o for o in orgs}
+        roots = [o["org_id"] for o in orgs if o["parent_id"] is None]
+        ordered = [org_id for root in roots for org_id in auth.subtree(orgs, root)]
+        form.org.choices = [(org_id, by_id[org_id]["name"]) for org_id in ordered]
         if form.validate_on_submit():
             outcome = auth.log_in(engine(), form.account.data, form.password.data, form.org.data)
             if isinstance(outcome, auth.Refused):
