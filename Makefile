@@ -12,6 +12,8 @@ DEBIAN_PACKAGES := libpcsclite-dev swig pcscd vsmartcard-vpcd fonts-wqy-microhei
 # make deb (and tests/test_package.py) build with the system's python3: pip, and headers for
 # the libraries compiled from source (pyscard, evdev).
 DEBIAN_PACKAGES += python3-pip python3-dev
+# chromium + chromium-driver run the management console's browser tests (Selenium).
+DEBIAN_PACKAGES += chromium chromium-driver
 
 .PHONY: demo test lint debian-packages clean
 
@@ -41,7 +43,7 @@ debian-packages:
 $(VENV)/.installed: pyproject.toml | debian-packages
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[station]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | debian-packages

@@ -131,11 +131,13 @@ class Ledger:
     def set_mac_key(self, terminal_id: str, key: bytes) -> None:
         self.run("UPDATE terminals SET mac_key = ? WHERE terminal_id = ?", key.hex(), terminal_id)
 
-    def record_status(self, terminal_id: str, status: str) -> None:
-        """A heartbeat's status (JSON) arrived, and with it the pending command was delivered."""
+    def record_status(self, terminal_id: str, status: str, confirmed: int = 0) -> None:
+        """A heartbeat's status (JSON) arrived; the pending command it confirms is done."""
         self.run(
-            "UPDATE terminals SET status = ?, command = 0 WHERE terminal_id = ?",
+            "UPDATE terminals SET status = ?, command = CASE WHEN command = ? THEN 0"
+            " ELSE command END WHERE terminal_id = ?",
             status,
+            confirmed,
             terminal_id,
         )
 

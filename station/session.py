@@ -77,11 +77,14 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
 
 
 def heartbeat(ctx: Context, request: m.HeartbeatRequest, terminal: Row) -> m.Response:
+    """Record the terminal's status; answer with the pending command, repeated in every 0830
+    until a heartbeat confirms it carried it out (field 59 in the 0820), so that a lost answer
+    cannot lose a lock. The status keeps the confirmation for the management console."""
     status = dataclasses.asdict(request.status) if request.status else None
-    ctx.ledger.record_status(
-        request.terminal_id,
-        json.dumps({"status": status, "version": request.version, "at": str(ctx.now())}),
-    )
-    return reply(
-        request, Code.APPROVED, time=ctx.now(), command=StationCommand(terminal["command"])
-    )
+    confirmed = int(request.command or 0)
+    record = {"status": status, "version": request.version, "at": str(ctx.now())}
+    if confirmed:
+        record["confirmed"] = confirmed
+    ctx.ledger.record_status(request.terminal_id, json.dumps(record), confirmed)
+    pending = terminal["command"] if terminal["command"] != confirmed else 0
+    return reply(request, Code.APPROVED, time=ctx.now(), command=StationCommand(pending))

@@ -88,6 +88,12 @@ RULES: tuple[Rule, ...] = (
         ("terminal.core", *ABOVE_THE_CORE, *DEVICES_AND_UI, "sim"),
     ),
     Rule("emulators use no terminal shell, app, tool or UI", ("sim",), (*ABOVE_THE_CORE, "ui")),
+    Rule(
+        "the station answers terminals without its management console (which sits above it)",
+        ("station",),
+        ("station.console",),
+        exempt=("station.console",),
+    ),
 )
 # The clock-call check applies where the I/O rule does.
 NO_CLOCK_LAYERS = ("terminal.core",)

@@ -46,6 +46,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
         "measure bytes, round trips, speed and memory, with targets",
     ),
     ("conformance",): ("terminal.tools.conformance", "check a station against docs/protocol.md"),
+    ("console",): ("station.console.cli", "run the management console (POS管理系统), a web app"),
     ("demo",): (
         "terminal.tools.demo",
         "the terminal with station, modem, printer and card emulators",

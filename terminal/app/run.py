@@ -139,7 +139,12 @@ async def main(config, keys: str, display: str) -> int:
         config.limits.round_up_fen,
         login_attempts=config.ui.login_attempts,
     )
-    app = App(Desk(terminal), key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
+    from terminal.app.cli import _version
+    from terminal.shell.beat import Heartbeat
+
+    heartbeat = Heartbeat(terminal, _version(), config.timeouts.heartbeat_s)
+    desk = Desk(terminal, heartbeat=heartbeat)
+    app = App(desk, key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
     notifier = Notifier()
     background.add(asyncio.create_task(notifier.keep_alive()))
     running = asyncio.create_task(app.run())

@@ -102,7 +102,10 @@ OWES_UPLOAD = frozenset({S.OFFLINE})
 
 # Entries that are not about one transaction (sign-on, batch closed, …) use this key.
 SYSTEM = "-"
-SYSTEM_EVENTS = frozenset({"signed_on", "batch_closed", "journal_started", "trace_restored"})
+SYSTEM_EVENTS = frozenset({"signed_on", "batch_closed", "journal_started", "trace_restored"}) | {
+    "station_locked",  # by a heartbeat command: no new payment until unlocked
+    "station_unlocked",
+}
 
 EVENTS = frozenset(event for _, event in TRANSITIONS) | SYSTEM_EVENTS
 

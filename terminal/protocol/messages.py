@@ -321,6 +321,7 @@ class HeartbeatRequest(Message):
     status: TerminalStatus | None = None
     version: str | None = None
     processing: Processing = Processing.HEARTBEAT
+    command: StationCommand | None = None  # a station command carried out: the confirmation
 
 
 @dataclass(frozen=True)

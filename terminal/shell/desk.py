@@ -29,6 +29,7 @@ from terminal.shell.terminal import Terminal
 
 if TYPE_CHECKING:
     from drivers.card.profile import CardData
+    from terminal.shell.beat import Heartbeat
 
 log = logging.getLogger("gridpos.desk")
 
@@ -40,8 +41,16 @@ HAND_BACK = {
 
 
 class Desk:
-    def __init__(self, terminal: Terminal, delivery_first_s: float = 2, delivery_max_s: float = 60):
+    def __init__(
+        self,
+        terminal: Terminal,
+        delivery_first_s: float = 2,
+        delivery_max_s: float = 60,
+        heartbeat: Heartbeat | None = None,
+    ):
         self.terminal = terminal
+        self.heartbeat = heartbeat  # sent while signed on; None: only "check network" sends one
+        self.beating: asyncio.Task | None = None
         self.session = terminal.session
         self.delivery_first_s = delivery_first_s
         self.delivery_max_s = delivery_max_s
@@ -106,6 +115,8 @@ class Desk:
         reply = await self.session.sign_on(account, password)
         await self.terminal.recover()
         self.start_delivery()
+        if self.heartbeat is not None and (self.beating is None or self.beating.done()):
+            self.beating = asyncio.create_task(self.heartbeat.keep_beating(self.stop))
         return rq.SignedOn(reply.name or "", reply.batch or 0)
 
     def start_delivery(self) -> None:
@@ -122,6 +133,9 @@ class Desk:
         if self.worker is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.worker, 5)
+        if self.beating is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.beating, 5)
 
     # --- customers and cards -------------------------------------------------------------------
 

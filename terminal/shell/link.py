@@ -9,6 +9,7 @@ dropped and the wait goes on. When nothing acceptable arrives in time the caller
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -53,6 +54,8 @@ class StationLink:
         self.bytes_sent = 0
         self.bytes_received = 0
         self.round_trips = 0
+        # One exchange at a time: the menu, the delivery worker and the heartbeat share the link.
+        self._turn = asyncio.Lock()
 
     @property
     def transport(self) -> Transport | None:
@@ -72,6 +75,11 @@ class StationLink:
         return self._transport
 
     async def exchange(self, request: m.Message, key: bytes | None) -> m.Response:
+        """``_exchange`` in turn: an answer read by one caller is never one another waits for."""
+        async with self._turn:
+            return await self._exchange(request, key)
+
+    async def _exchange(self, request: m.Message, key: bytes | None) -> m.Response:
         """Send ``request`` MACed with ``key``; return the matching answer.
 
         Raises ``LinkError`` when the request could not be sent or the connection broke, and

@@ -17,7 +17,7 @@ from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
 from terminal.protocol import sm4
 from terminal.protocol.codes import PROTOCOL_LEGACY, PROTOCOL_VERSION
-from terminal.protocol.responses import KEY_DROPPED
+from terminal.protocol.responses import KEY_DROPPED, Code
 from terminal.shell.link import StationLink
 
 log = logging.getLogger("gridpos.terminal")
@@ -55,6 +55,8 @@ class Session:
         self.agent_name = ""
         self.operator = ""
         self.protocol = PROTOCOL_LEGACY  # the version the station speaks with us (field 24)
+        # Locked by the station (a heartbeat command): no new payment until it unlocks.
+        self.station_locked = bool(journal.counter("station_locked", 0))
 
     @property
     def signed_on(self) -> bool:
@@ -114,14 +116,24 @@ class Session:
         """Forget the working key: nothing more moves until the next sign-on."""
         self.mac_key = None
 
+    def set_station_lock(self, locked: bool) -> None:
+        """The station locked or unlocked this terminal: journalled, so a restart keeps it."""
+        if locked != self.station_locked:
+            self.journal.set_counter("station_locked", int(locked))
+            self.journal.append(SYSTEM, "station_locked" if locked else "station_unlocked")
+        self.station_locked = locked
+
     def key(self) -> bytes:
         if self.mac_key is None:
             raise NotSignedOn("sign on first")
         return self.mac_key
 
     def ids(self) -> OrderIds:
-        """Terminal, open batch, a fresh persisted trace and the operator, for a new order."""
+        """Terminal, open batch, a fresh persisted trace and the operator, for a new order;
+        a terminal the station locked takes none (A2, told to the operator in plain words)."""
         self.key()
+        if self.station_locked:
+            raise StationDeclined(Code.TERMINAL_LOCKED)
         return OrderIds(self.terminal_id, self.batch, self.journal.take_trace(), self.operator)
 
     def set_batch(self, batch: int) -> None:

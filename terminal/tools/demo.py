@@ -4,7 +4,9 @@ Starts the reference station with demo data, the GPRS module emulator bridged to
 GPRS-like link), the printer emulator (receipts as text and PNG in a folder it names), the card
 emulator on pcscd's vpcd reader when pcscd and vpcd are present, writes the keys and a
 configuration for terminal T0000001, and runs ``gridpos run`` against them as a separate process
-— so a power cut is a real kill of the terminal process.
+— so a power cut is a real kill of the terminal process. The interactive demo also serves the
+management console on the station's database (port 8080, or a free one) and prints its address
+and a demo login.
 
 ``--headless --script FILE`` drives the same stack from a scenario file
 (``terminal/tools/scenario.py``). A scenario is written for the demo's data as seeded, so a
@@ -114,6 +116,7 @@ link_up_s = 30
 connect_s = 15
 response_s = {response_s}
 repeats = 2
+heartbeat_s = 30
 retry_first_s = 2
 retry_max_s = 30
 """,
@@ -218,9 +221,24 @@ def run(args: argparse.Namespace) -> int:
         stack.close()
 
 
+def _start_console(stack: DemoStack, port: int = 8080):
+    """The management console on the demo station's database, on ``port`` if it is free."""
+    from station.console.serve import ConsoleServer
+
+    database = str(stack.folder / "station.db")
+    try:
+        return ConsoleServer(database, port=port, seed_demo=True).start()
+    except OSError:
+        return ConsoleServer(database, port=0, seed_demo=True).start()
+
+
 def _interactive(stack: DemoStack) -> int:
+    from station.console.schema import DEMO_PASSWORD
+
     stack.card_insert("user-0100000005.json")
+    console = _start_console(stack)
     print(f"""gridpos demo — everything in {stack.folder}
+  console: {console.url}/  (单位 县供电公司, account admin, password {DEMO_PASSWORD})
   station: 127.0.0.1:{stack.station.port}   modem: {stack.modem.path}
   printer: {stack.printer.path}
   card: {"demo user card 0100000005 in the virtual reader" if stack.slot else stack.card_reason}
@@ -231,6 +249,9 @@ def _interactive(stack: DemoStack) -> int:
   Press Enter to start.""")
     with contextlib.suppress(EOFError):
         input()
-    done = subprocess.run(stack.terminal_command("keyboard", "console"), check=False)
+    try:
+        done = subprocess.run(stack.terminal_command("keyboard", "console"), check=False)
+    finally:
+        console.stop()
     print(f"receipts are in {stack.receipts}")
     return done.returncode
