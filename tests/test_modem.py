@@ -7,13 +7,17 @@ import asyncio
 import socket
 import sys
 import threading
+import time
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.modem.at import ATReader, Data, Line, Prompt
+from drivers.modem.channel import ModemTimeout
 from drivers.modem.modem import Modem, ModemError, ModemTransport, Waits, csq_bars
+from drivers.modem.replies import Owed
 from drivers.transport import LinkError, LinkEvent, LinkState, problem_of
 from sim.modem.emulator import LinkModel, ModemEmulator
 from tests.wait_kit import wait_until
@@ -361,6 +365,31 @@ def test_a_hung_module_gets_its_power_cycled_by_the_board_command(rig, echo, tmp
     run(go())
     reset_at = emulator.commands.index("AT+CFUN=1,1")
     assert emulator.commands[reset_at:].count("AT+CFUN=1,1") == 1  # not repeated unchanged
+
+
+def test_a_debt_whose_line_never_came_costs_one_send_not_every_send(rig, echo):
+    """A send cut short may leave its SEND OK owed, and the module may never send it (the
+    connection went with the data). The next send's SEND OK is then taken for the debt and that
+    send times out; it must not owe a SEND OK in turn, or every later send would time out too
+    (a field campaign through an M26 sat in that loop for minutes)."""
+    _, start = rig
+
+    async def go():
+        modem, link = await start()
+        await link.connect("127.0.0.1", echo.port, 10)
+        send = modem.dialect.send(b"abc")
+        modem._owed.append(Owed(send.distinct, time.monotonic() + 100))  # the phantom debt
+        with pytest.raises(ModemTimeout):
+            await modem.command(replace(send, timeout=1))  # its SEND OK went to the debt
+        reply = await modem.command(replace(modem.dialect.send(b"def"), timeout=5))
+        assert reply.final.startswith(("SEND OK", "DATA ACCEPT"))
+        echoed = b""
+        while len(echoed) < 6:
+            echoed += await link.receive(4096, 5)
+        assert echoed == b"abcdef"  # both went out: nothing lost either
+        modem.stop()
+
+    run(go())
 
 
 @pytest.mark.parametrize("prompt", ["send", "sms"])

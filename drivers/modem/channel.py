@@ -8,7 +8,9 @@ of the reply. The reader catches everything: no exception ever leaves it.
 
 After a command timed out or was cut short, the channel is *dirty*: its late reply may still
 come. The next command is then preceded by a resync (``AT``, then a short quiet window in which
-whatever else arrives is dropped), and the dead command's distinct finals stay owed.
+whatever else arrives is dropped), and a command that timed out owes its distinct finals: the
+next such line is taken as its. A debt never feeds itself: a command that timed out after one of
+its lines went to a debt owes nothing more, and a command cut short by the link owes nothing.
 """
 
 from __future__ import annotations
@@ -194,13 +196,19 @@ class Modem:
             reply = await asyncio.wait_for(pending, command.timeout)
         except TimeoutError:
             self.timeouts_in_a_row += 1
-            self._gave_up(command)
+            # A line this command waited for may have been taken as an older command's debt (a
+            # debt whose line never came, say): then owing this one's too would take the next
+            # command's, and so on for ever. The debt is settled by this timeout instead.
+            self._gave_up(command, owe=not exchange.took_owed)
             raise ModemTimeout(f"{command.text}: no answer within {command.timeout:g} s") from None
         except OSError as exc:
             raise ModemError(f"cannot write to the modem: {exc}", NO_MODEM) from None
         except LinkError:
-            if not exchange.done:  # cut short by the link going away: its reply may come
-                self._gave_up(command)
+            if not exchange.done:  # cut short by the link going away: its reply may come,
+                # or not (a send the module dropped with the connection): resync, owe nothing.
+                # A late final of it cannot end a later command: that needs a new connection
+                # first, and a send's finals count only after its own data went out.
+                self._gave_up(command, owe=False)
             raise
         finally:
             self._exchange = None
@@ -208,9 +216,9 @@ class Modem:
         self.timeouts_in_a_row = 0
         return reply
 
-    def _gave_up(self, command: Command) -> None:
+    def _gave_up(self, command: Command, owe: bool = True) -> None:
         self.dirty = True
-        if command.distinct:
+        if owe and command.distinct:
             until = time.monotonic() + 2 * max(command.timeout, 5.0)
             self._owed.append(Owed(command.distinct, until))
 

@@ -72,6 +72,7 @@ class Exchange:
     reply: Reply | None = None
     error: str | None = None
     dropped: list[str] = field(default_factory=list)  # late replies and noise, for the log
+    took_owed: bool = False  # a line was taken as an older command's: perhaps it was this one's
 
     @property
     def done(self) -> bool:
@@ -94,6 +95,7 @@ class Exchange:
             return None
         if self._owed(line, now):
             self.dropped.append(line)
+            self.took_owed = True
             return None
         if command.ip_final and IP_LINE.match(line):
             self.reply = Reply(line, [*self.lines, line])
