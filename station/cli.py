@@ -1,4 +1,5 @@
-"""``gridpos station``: run the master station (缴费主站) on a SQLite ledger."""
+"""``gridpos station``: run the master station (缴费主站) on a SQLite ledger;
+``gridpos station verify``: say whether a receipt is genuine (``station.verify_cli``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", required=True, help="ledger file (SQLite); created if missing")
+    parser.add_argument("--db", help="ledger file (SQLite); created if missing (required)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
         "--port", type=int, default=9583, help="port to listen on; 0 picks a free one"
@@ -16,6 +17,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fill an empty ledger with the demo agents, terminals and ~200 customers",
     )
+    parser.add_argument(
+        "--updates", help="directory of offered software versions (<version>.pkg and .sig)"
+    )
+    from station import verify_cli
+
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    verify_cli.add_arguments(actions.add_parser("verify", help=verify_cli.HELP))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,12 +31,20 @@ def run(args: argparse.Namespace) -> int:
     import logging
     import sys
     from datetime import UTC, datetime
+    from pathlib import Path
 
     from station.answers import STATION_TZ
     from station.envelope import Station
     from station.ledger import Ledger
     from station.server import StationServer
 
+    if getattr(args, "action", None) == "verify":
+        from station import verify_cli
+
+        return verify_cli.run(args)
+    if not args.db:
+        print("gridpos: station: --db is required", file=sys.stderr)
+        return 2
     if not 0 <= args.port <= 65535:
         print(f"gridpos: --port {args.port}: must be 0..65535", file=sys.stderr)
         return 2
@@ -37,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # sqlite3 errors and OS errors alike: say which file
         print(f"gridpos: {args.db}: cannot open the ledger: {exc}", file=sys.stderr)
         return 2
+    if args.updates:
+        from station.updates import DIR_PARAM
+
+        ledger.set_param(DIR_PARAM, str(Path(args.updates).resolve()))
     if args.seed_demo:
         from station.seed import seed_demo
 

@@ -11,7 +11,8 @@ import dataclasses
 import hashlib
 import json
 
-from station.answers import Context, reply
+from station import updates
+from station.answers import Context, reply, set_spoken
 from station.ledger import Row
 from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
@@ -53,6 +54,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         db.login_failed(request.account, failures, locked)
         return reply(request, Code.OPERATOR_LOCKED if locked else Code.WRONG_PASSWORD)
     db.login_succeeded(request.account)
+    set_spoken(db, request.terminal_id, speaks or PROTOCOL_LEGACY)
     mac_key = ctx.new_key()
     db.set_mac_key(request.terminal_id, mac_key)
     agent = db.agent(terminal["agent_id"])
@@ -80,5 +82,9 @@ def heartbeat(ctx: Context, request: m.HeartbeatRequest, terminal: Row) -> m.Res
         json.dumps({"status": status, "version": request.version, "at": str(ctx.now())}),
     )
     return reply(
-        request, Code.APPROVED, time=ctx.now(), command=StationCommand(terminal["command"])
+        request,
+        Code.APPROVED,
+        time=ctx.now(),
+        command=StationCommand(terminal["command"]),
+        **updates.offer_for(ctx.ledger, request.terminal_id, request.version),
     )

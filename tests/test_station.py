@@ -10,6 +10,7 @@ import pytest
 
 from terminal.protocol import messages as m
 from terminal.protocol.cardgrant import GrantKind, card_key
+from terminal.protocol.codes import PROTOCOL_VERSION
 from terminal.protocol.digest import summarize
 from terminal.protocol.records import Amount, MeterInfo, MeterKind, Summary, TxnKind
 
@@ -770,7 +771,8 @@ def test_sign_on_agrees_a_protocol_version_and_old_terminals_speak_version_1(sta
     reply = old.sign_on()  # no field 24: version 1, and no field 24 back either
     assert reply.approved and reply.protocol is None
     newer = station.client()
-    assert newer.sign_on(protocol=7).protocol == 2  # the station's latest; the terminal decides
+    # the station's latest; the terminal decides
+    assert newer.sign_on(protocol=7).protocol == PROTOCOL_VERSION
 
 
 def test_a_protocol_version_the_station_does_not_serve_is_declined_without_a_login_attempt(

@@ -13,8 +13,12 @@ from terminal.protocol.records import TxnKind
 # Field 24 at sign-on: the protocol version this code speaks. A terminal that sends no field 24
 # speaks version 1 (the protocol before field 24 existed); the station answers, in the 0810's
 # field 24, the version it will speak with this terminal, and only to a terminal that asked.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 PROTOCOL_LEGACY = 1
+# Version 3 adds the receipt verification code (field 37 in an approved 0210 and offline 0230)
+# and software updates (fields 58 and 51 in the 0830, processing 970000 with fields 47 and 50):
+# the station sends these fields only to a terminal that signed on speaking version 3 or later.
+RECEIPT_CODES_AND_UPDATES = 3
 
 # A 340000 reconciliation covers at most this many days, first and last included (R38).
 RECONCILE_DAYS_MAX = 28

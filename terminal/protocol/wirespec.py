@@ -31,6 +31,7 @@ class FieldDef:
     size: int
     var: bool
     meaning: str
+    length_bytes: int = 1  # a variable field's length prefix: 1 byte, or 2 for one over 255
 
     @property
     def digits(self) -> int:
@@ -41,7 +42,7 @@ class FieldDef:
         return {
             "data_enc": data_enc,
             "len_enc": "b",
-            "len_type": 1 if self.var else 0,
+            "len_type": self.length_bytes if self.var else 0,
             "max_len": self.size,
             "desc": self.meaning,
         }
@@ -55,6 +56,7 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef(11, "trace", "num", 3, False, "trace number: with terminal and batch, the key"),
     FieldDef(24, "protocol", "num", 1, False, "protocol version, sent at sign-on (absent: 1)"),
     FieldDef(30, "reading", "num", 4, False, "meter reading in 0.1 kWh"),
+    FieldDef(37, "verify_code", "num", 5, False, "receipt verification code, 10 digits"),
     FieldDef(38, "station_ref", "num", 5, False, "station's reference for the transaction"),
     FieldDef(39, "response", "ascii", 2, False, "response code"),
     FieldDef(41, "terminal_id", "ascii", 8, False, "terminal id"),
@@ -64,6 +66,8 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef(46, "payments", "bin", 105, True, "recent payments: records of 7 bytes"),
     FieldDef(47, "range", "num", 6, False, "range: first and last value, 6 digits each"),
     FieldDef(48, "meter", "bin", 9, False, "meter kind, meter number, card purchase count"),
+    FieldDef(50, "chunk", "bin", 960, True, "update package bytes at an offset", 2),
+    FieldDef(51, "offer", "bin", 100, False, "update offer: size, SHA-256, Ed25519 signature"),
     FieldDef(52, "password", "bin", 16, False, "operator password encrypted under the TMK"),
     FieldDef(53, "keys", "bin", 20, False, "MAC key encrypted under the TMK + check value"),
     FieldDef(54, "amounts", "bin", 60, True, "tagged amounts: records of 5 bytes"),
