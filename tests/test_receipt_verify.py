@@ -11,7 +11,12 @@ import pytest
 from station.receipts import sms_reply, verify_receipt
 from terminal.protocol import messages as m
 from terminal.protocol.codes import PROTOCOL_VERSION
-from terminal.protocol.receipt_code import CODE_DIGITS, parse_verification, verification_text
+from terminal.protocol.receipt_code import (
+    CODE_DIGITS,
+    parse_verification,
+    receipt_no,
+    verification_text,
+)
 from tests.test_station import WANG, pay
 
 
@@ -85,9 +90,8 @@ def test_a_terminal_that_speaks_an_older_protocol_gets_no_field_37(station):
 
 def test_the_qr_text_is_an_sms_the_station_answers(station, client):
     request, answer = paid(client)
-    text = verification_text(
-        client.terminal_id, request.batch, request.trace, 14000, answer.verify_code
-    )
+    number = receipt_no(request.batch, request.trace)
+    text = verification_text(client.terminal_id, number, 14000, answer.verify_code)
     assert "票据真实" in sms_reply(station.ledger, text)
     # typed on a phone: full-width letters, Chinese comma, no amount, trace alone
     typed = f"ｙｚ　{client.terminal_id}，{request.trace}，{answer.verify_code}"

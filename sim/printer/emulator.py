@@ -15,7 +15,14 @@ import time
 import tty
 from pathlib import Path
 
-from sim.printer.decode import split_receipts, text_lines, to_png
+from sim.printer.decode import (
+    QR_COMMAND,
+    RASTER,
+    graphics_length,
+    split_receipts,
+    text_lines,
+    to_png,
+)
 
 STATUS_QUERY = b"\x10\x04"
 PAPER_OK = 0x12  # fixed bits 1 and 4 set
@@ -101,6 +108,17 @@ class PrinterEmulator:
                         status = PAPER_OUT if self.out_of_paper else PAPER_OK
                         os.write(self._master, bytes([status]))
                     i += 3
+                    continue
+                graphics = graphics_length(data, i)
+                partial = len(data) - i < 3 and any(
+                    p.startswith(data[i:]) for p in (QR_COMMAND, RASTER)
+                )
+                if graphics is None or partial:
+                    return data[i:]  # a QR code or an image not all here yet
+                if graphics:  # printed whole: its bytes are dots, not text or commands
+                    if not self.out_of_paper and self.powered:
+                        self.printed += data[i : i + graphics]
+                    i += graphics
                     continue
                 if data.startswith(b"\x1dV", i):
                     if i + 2 >= len(data):

@@ -54,9 +54,10 @@ class ReceiptClaim:
     amount_fen: int | None = None
 
 
-def verification_text(terminal_id: str, batch: int, trace: int, amount_fen: int, code: str) -> str:
-    """The QR code's content, and an SMS the customer can send as it is."""
-    return f"{SMS_WORD} {terminal_id} {receipt_no(batch, trace)} {amount_fen} {code}"
+def verification_text(terminal_id: str, number: str, amount_fen: int, code: str) -> str:
+    """The QR code's content (``number``: the receipt number as printed), and an SMS the
+    customer can send as it is."""
+    return f"{SMS_WORD} {terminal_id} {number} {amount_fen} {code}"
 
 
 def parse_verification(text: str) -> ReceiptClaim | None:
