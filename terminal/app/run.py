@@ -88,7 +88,10 @@ def build_terminal(config):
         config.timeouts.response_s,
     )
     printer = EscPosPrinter(
-        config.printer.connection, config.printer.device, config.printer.baudrate
+        config.printer.connection,
+        config.printer.device,
+        config.printer.baudrate,
+        qr=config.printer.qr,
     )
     card = None
     access_file = Path(config.keys.card_access_key_file)
@@ -134,7 +137,11 @@ async def main(config, keys: str, display: str) -> int:
         config.limits.round_up_fen,
         login_attempts=config.ui.login_attempts,
     )
-    app = App(Desk(terminal), key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
+    desk = Desk(terminal)
+    from terminal.app.update_setup import build_updater
+
+    desk.updater = build_updater(config, terminal)
+    app = App(desk, key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
     try:
         await app.run()
     finally:

@@ -26,6 +26,7 @@ from terminal.protocol.records import Amount
 from terminal.shell.executor import OperatorAsk
 from terminal.shell.session import NotSignedOn, StationDeclined
 from terminal.shell.terminal import Terminal
+from terminal.shell.updates import Updater, handle_update_offer
 
 if TYPE_CHECKING:
     from drivers.card.profile import CardData
@@ -48,6 +49,7 @@ class Desk:
         self.worker: asyncio.Task | None = None
         self.stop = asyncio.Event()
         self.last_txn: str | None = None
+        self.updater: Updater | None = None  # software updates, when the app set them up
 
     def set_operator_question(self, ask: OperatorAsk) -> None:
         """Who answers "no reply after every repeat: wait again?" (the menu)."""
@@ -106,6 +108,8 @@ class Desk:
         reply = await self.session.sign_on(account, password)
         await self.terminal.recover()
         self.start_delivery()
+        if self.updater is not None:
+            self.updater.ready()  # this version works: a trial of it ends well
         return rq.SignedOn(reply.name or "", reply.batch or 0)
 
     def start_delivery(self) -> None:
@@ -267,7 +271,9 @@ class Desk:
         try:
             reply = await self.session.request(
                 m.HeartbeatRequest(
-                    terminal_id=self.session.terminal_id, trace=self.terminal.journal.take_trace()
+                    terminal_id=self.session.terminal_id,
+                    trace=self.terminal.journal.take_trace(),
+                    version=self.updater.running if self.updater is not None else None,
                 )
             )
         except LinkError as exc:
@@ -275,6 +281,8 @@ class Desk:
         ms = int((time.monotonic() - start) * 1000)
         if not reply.approved:
             return rq.NetworkChecked(False, ms, code=reply.response)
+        # an offer is noted (a bad signature refused at once); downloading waits for idle time
+        await handle_update_offer(self.updater, reply, lambda: True, budget_bytes=0)
         return rq.NetworkChecked(True, ms)
 
     async def reprint(self) -> rq.Reply:

@@ -1,0 +1,37 @@
+"""Software updates wired to the configuration: where they live, the release key the package
+carries (``update_key.pub`` beside this file) and which version this program is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+KEY_FILE = Path(__file__).with_name("update_key.pub")
+
+
+def running_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gridpos")
+    except PackageNotFoundError:
+        return "0"
+
+
+def build_updater(config: Any, terminal: Any) -> Any:
+    """The ``Updater`` of ``terminal``; any trial in progress is checked at once."""
+    from terminal.protocol.update_offer import read_public_key
+    from terminal.shell.update_store import UpdateStore
+    from terminal.shell.updates import Updater
+
+    updater = Updater(
+        UpdateStore(config.update.dir),
+        terminal.session,
+        terminal.journal,
+        read_public_key(KEY_FILE.read_text()),
+        running_version(),
+        config.update.ready_within_s,
+        budget_bytes=config.update.budget_bytes,
+    )
+    updater.check()
+    return updater

@@ -1,0 +1,272 @@
+"""Software updates over the station link: offered in the 0830, downloaded in chunks that survive
+cuts at random bytes and restarts, refused when the signature is not the release key's, installed
+only when no transaction is open, and rolled back when the new version does not start."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import random
+import sys
+import tarfile
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from station.updates import DIR_PARAM
+from terminal.core.update_state import Stage, UpdateState
+from terminal.protocol import messages as m
+from terminal.shell.update_store import UpdateStore
+from terminal.shell.update_trial import Trial, supervise
+from terminal.shell.updates import Updater, handle_update_offer
+from terminal.tools.release import new_release_key, pack, publish, sign
+from tests.net_proxy import Plan, Proxy
+from tests.terminal_kit import make_terminal
+
+RUNNING = "0.1.0"
+NEW = "0.2.0"
+
+
+@pytest.fixture
+def release():
+    return new_release_key()
+
+
+@pytest.fixture
+def offered_dir(station, tmp_path):
+    folder = tmp_path / "offered"
+    folder.mkdir()
+    station.ledger.set_param(DIR_PARAM, str(folder))
+    return folder
+
+
+def program_files(version: str, starts: bool, size: int = 0) -> dict[str, bytes]:
+    """A version whose start.py reports ready (or dies at once), padded with ``size`` bytes of
+    incompressible data so the package is as big as a real one."""
+    ready = (
+        "import os, pathlib\n"
+        "root = pathlib.Path(os.getcwd()).parent.parent\n"
+        f"(root / 'ready').mkdir(exist_ok=True)\n(root / 'ready' / {version!r}).write_text('ok')\n"
+        "import time\ntime.sleep(60)\n"
+    )
+    start = ready if starts else "raise SystemExit('cannot import gridpos')\n"
+    files = {"start.py": start.encode(), "VERSION": version.encode()}
+    if size:
+        files["lib/blob.bin"] = random.Random(version).randbytes(size)
+    return files
+
+
+async def signed_on(folder, port):
+    t = make_terminal(folder, port)
+    await t.sign_on("100101", "123456")
+    return t
+
+
+async def heartbeat(t, version=RUNNING):
+    request = m.HeartbeatRequest(
+        terminal_id=t.terminal_id, trace=t.journal.take_trace(), version=version
+    )
+    return await t.session.request(request)
+
+
+def updater_for(t, folder, public, ready_within_s=300.0):
+    return Updater(UpdateStore(folder / "update"), t.session, t.journal, public, RUNNING,
+                   ready_within_s)  # fmt: skip
+
+
+def test_an_update_cut_at_random_bytes_and_restarted_completes(station, offered_dir, release,
+                                                               tmp_path):  # fmt: skip
+    private, public = release
+    package = pack(program_files(NEW, starts=True, size=300_000))
+    publish(offered_dir, NEW, package, private)
+    proxy = Proxy(station.port)
+    rng = random.Random(18)
+
+    async def go():
+        t = await signed_on(tmp_path, proxy.port)
+        reply = await heartbeat(t)
+        assert reply.version == NEW and reply.offer.size == len(package)
+        updater = updater_for(t, tmp_path, public)
+        assert updater.offered(reply).stage is Stage.DOWNLOADING
+        rounds = 0
+        while updater.state.stage is Stage.DOWNLOADING:
+            rounds += 1
+            assert rounds < 100, "the download does not progress"
+            budget = rng.randint(10_000, 40_000)
+            # a cut somewhere in this round's bytes, either way (about 5 % of them go up)
+            if rng.random() < 0.5:
+                proxy.arm(Plan(cut_up=rng.randint(1, budget // 20)))
+            else:
+                proxy.arm(Plan(cut_down=rng.randint(1, budget)))
+            await updater.download(budget_bytes=budget)
+            if rounds == 4:  # the terminal restarts mid-download: progress is on disk
+                have = updater.store.received(NEW)
+                await t.link.close()
+                t.journal.close()
+                t = await signed_on(tmp_path, proxy.port)
+                updater = updater_for(t, tmp_path, public)
+                assert updater.store.received(NEW) == have > 0
+                updater.offered(await heartbeat(t))  # offered again: the same download goes on
+                assert updater.state.stage is Stage.DOWNLOADING
+        assert updater.state.stage is Stage.VERIFIED
+        assert updater.install(transaction_open=False)
+        await t.link.close()
+        return updater, rounds
+
+    updater, rounds = asyncio.run(go())
+    proxy.stop()
+    assert proxy.cuts >= 5, f"only {proxy.cuts} cuts in {rounds} rounds"
+    store = updater.store
+    assert store.current() == NEW and store.previous() == ""
+    unpacked = store.root / "current"
+    assert (unpacked / "lib" / "blob.bin").read_bytes() == program_files(NEW, True, 300_000)[
+        "lib/blob.bin"
+    ]
+    stages = [s.stage for s in store.history()]
+    assert stages[0] is Stage.DOWNLOADING and stages[-1] is Stage.TRIAL
+    assert Stage.INSTALLING in stages
+
+
+def test_a_package_not_signed_by_the_release_key_is_refused_before_any_byte(
+    station, offered_dir, release, tmp_path
+):
+    _, public = release
+    forger, _ = new_release_key()
+    publish(offered_dir, NEW, pack(program_files(NEW, starts=True)), forger)
+
+    async def go():
+        t = await signed_on(tmp_path, station.port)
+        updater = updater_for(t, tmp_path, public)
+        state = updater.offered(await heartbeat(t))
+        assert state.stage is Stage.REFUSED and state.reason == "bad_signature"
+        assert not await handle_update_offer(updater, await heartbeat(t), lambda: False)
+        assert updater.state.stage is Stage.REFUSED  # not taken again
+        sent = t.link.bytes_received
+        await updater.download()
+        assert t.link.bytes_received == sent and updater.store.received(NEW) == 0
+        await t.link.close()
+
+    asyncio.run(go())
+
+
+def test_bytes_changed_on_disk_after_the_download_are_not_installed(
+    station, offered_dir, release, tmp_path
+):
+    private, public = release
+    publish(offered_dir, NEW, pack(program_files(NEW, starts=True, size=5000)), private)
+
+    async def go():
+        t = await signed_on(tmp_path, station.port)
+        updater = updater_for(t, tmp_path, public)
+        assert await handle_update_offer(updater, await heartbeat(t), lambda: True) is False
+        assert updater.state.stage is Stage.VERIFIED  # complete, but a transaction is open
+        part = updater.store.part(NEW)
+        data = bytearray(part.read_bytes())
+        data[100] ^= 0xFF
+        part.write_bytes(bytes(data))
+        assert not updater.install(transaction_open=False)
+        assert updater.state.stage is Stage.REFUSED and updater.store.current() == ""
+        await t.link.close()
+
+    asyncio.run(go())
+
+
+def test_an_older_or_same_version_is_not_offered(station, offered_dir, release, tmp_path):
+    private, _ = release
+    publish(offered_dir, RUNNING, pack(program_files(RUNNING, starts=True)), private)
+
+    async def go():
+        t = await signed_on(tmp_path, station.port)
+        reply = await heartbeat(t)
+        assert reply.approved and reply.offer is None and reply.version is None
+        await t.link.close()
+
+    asyncio.run(go())
+
+
+def put_downloaded(store, version, package, private):
+    """``package`` where a finished download leaves it, and the journal saying so."""
+    digest = hashlib.sha256(package).hexdigest()
+    signature = sign(private, version, package).hex()
+    store.record(UpdateState(Stage.VERIFIED, version, len(package), digest, signature))
+    store.part(version).write_bytes(package)
+
+
+def install_version(store_root, version, starts, release, ready_within_s):
+    """Install ``version`` as if downloaded."""
+    private, public = release
+    store = UpdateStore(store_root)
+    put_downloaded(store, version, pack(program_files(version, starts)), private)
+    updater = Updater(store, None, None, public, RUNNING, ready_within_s)  # type: ignore[arg-type]
+    assert updater.install(transaction_open=False)
+    return store
+
+
+def test_a_version_that_does_not_start_is_rolled_back(release, tmp_path):
+    root = tmp_path / "update"
+    store = install_version(root, "1.1.0", True, release, ready_within_s=30)
+    state, process = supervise(store, [sys.executable, "start.py"])
+    assert state.stage is Stage.CONFIRMED and process is not None
+    process.kill()
+    process.wait()
+    install_version(root, "1.2.0", False, release, ready_within_s=1.5)
+    assert store.current() == "1.2.0" and store.previous() == "1.1.0"
+    state, process = supervise(store, [sys.executable, "start.py"])
+    assert state.stage is Stage.ROLLED_BACK and state.reason == "not_ready_in_time"
+    assert process is None
+    assert store.current() == "1.1.0"
+    assert os.path.realpath(root / "current") == str(root / "versions" / "1.1.0")
+    stages = [(s.version, s.stage) for s in store.history()]
+    assert stages[-2:] == [("1.2.0", Stage.TRIAL), ("1.2.0", Stage.ROLLED_BACK)]
+
+
+def test_a_trial_past_its_deadline_rolls_back_at_the_next_start(release, tmp_path):
+    root = tmp_path / "update"
+    store = install_version(root, "1.1.0", True, release, ready_within_s=60)
+    store.record(store.state())  # a second identical line changes nothing
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    state = Trial(store, clock=lambda: later).check()
+    assert state.stage is Stage.ROLLED_BACK and store.current() == ""  # back to the installed one
+
+
+def test_a_package_that_escapes_its_folder_is_not_installed(release, tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("../../evil")
+        info.size = 1
+        archive.addfile(info, io.BytesIO(b"x"))
+    root = tmp_path / "update"
+    private, public = release
+    package = buffer.getvalue()
+    store = UpdateStore(root)
+    put_downloaded(store, "6.6.6", package, private)
+    updater = Updater(store, None, None, public, RUNNING)  # type: ignore[arg-type]
+    assert not updater.install(transaction_open=False)
+    assert store.state().stage is Stage.ROLLED_BACK and not (tmp_path / "evil").exists()
+
+
+def test_the_desk_notes_an_offer_from_its_heartbeat_and_a_signed_on_version_is_ready(
+    station, offered_dir, release, tmp_path
+):
+    from terminal.shell.desk import Desk
+
+    private, public = release
+    publish(offered_dir, NEW, pack(program_files(NEW, starts=True)), private)
+
+    async def go():
+        t = make_terminal(tmp_path, station.port)
+        desk = Desk(t)
+        desk.updater = updater_for(t, tmp_path, public)
+        await desk.sign_on("100101", "123456")
+        assert desk.updater.store.is_ready(RUNNING)
+        checked = await desk.check_network()
+        assert checked.ok
+        state = desk.updater.state
+        assert state.stage is Stage.DOWNLOADING and state.version == NEW
+        assert desk.updater.store.received(NEW) == 0  # the operator's check downloads nothing
+        await desk.close()
+        await t.link.close()
+
+    asyncio.run(go())
