@@ -136,6 +136,10 @@ def test_bench_reports_its_figures_and_meets_the_byte_targets():
     assert figures["settlement_balanced_bytes"] <= 300
     one, ten = figures["settlement_1_differences_bytes"], figures["settlement_10_differences_bytes"]
     assert figures["settlement_balanced_bytes"] < one < ten
+    package, chunks = figures["update_package_bytes"], figures["update_chunks"]
+    assert package > 300_000 and chunks == -(-package // 960)  # 960 bytes a chunk, one at a time
+    assert package < figures["update_app_bytes"] < figures["update_wire_bytes"]
+    assert figures["update_time_on_gprs_s"] > figures["update_wire_bytes"] * 8 / 40_000
     met = figures["targets_met"]
     for key in ("payment_app_bytes", "payment_round_trips", "settlement_balanced_bytes"):
         assert met[key] is True, key

@@ -19,16 +19,25 @@ def running_version() -> str:
 
 
 def build_updater(config: Any, terminal: Any) -> Any:
-    """The ``Updater`` of ``terminal``; any trial in progress is checked at once."""
+    """The ``Updater`` of ``terminal``, any trial in progress checked at once; None (no
+    updates, payments as usual) when its folder or the release key cannot be used."""
+    import logging
+
     from terminal.protocol.update_offer import read_public_key
     from terminal.shell.update_store import UpdateStore
     from terminal.shell.updates import Updater
 
+    try:
+        store = UpdateStore(config.update.dir)
+        key = read_public_key(KEY_FILE.read_text())
+    except (OSError, ValueError) as exc:
+        logging.getLogger("gridpos.update").warning("software updates are off: %s", exc)
+        return None
     updater = Updater(
-        UpdateStore(config.update.dir),
+        store,
         terminal.session,
         terminal.journal,
-        read_public_key(KEY_FILE.read_text()),
+        key,
         running_version(),
         config.update.ready_within_s,
         budget_bytes=config.update.budget_bytes,

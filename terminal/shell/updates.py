@@ -93,10 +93,13 @@ class Updater:
         )
         return self._move(event)
 
-    async def download(self, budget_bytes: int | None = None) -> bool:
+    async def download(
+        self, budget_bytes: int | None = None, busy: Callable[[], bool] | None = None
+    ) -> bool:
         """Fetch chunks until the package is all on disk and checked (True), or ``budget_bytes``
-        are fetched, the link fails or the station withdraws the version (False: resume later).
-        """
+        are fetched, ``busy()`` says the link is wanted for a payment, the link fails or the
+        station withdraws the version (False: resume later). One chunk is about one second of
+        GPRS, so a payment waits at most that long for the link."""
         state = self.state
         if state.stage is not Stage.DOWNLOADING:
             return state.stage is Stage.VERIFIED
@@ -106,6 +109,8 @@ class Updater:
         started = self.store.received(version)
         while (have := self.store.received(version)) < size:
             if budget_bytes is not None and have - started >= budget_bytes:
+                return False
+            if busy is not None and busy():
                 return False
             wanted = min(CHUNK_MAX, size - have)
             try:
@@ -185,10 +190,12 @@ async def handle_update_offer(
     reply: m.Response,
     transaction_open: Callable[[], bool],
     budget_bytes: int | None = None,
+    busy: Callable[[], bool] | None = None,
 ) -> bool:
     """What the heartbeat path does with an 0830: note any offer, download up to
     ``budget_bytes`` of the package (the updater's own budget when None; 0 only notes the
-    offer), and install once complete if no transaction is open.
+    offer; ``busy`` pauses it between chunks), and install once complete if no transaction is
+    open.
 
     True when a new version was switched to: the program should exit to be restarted in it.
     """
@@ -196,6 +203,6 @@ async def handle_update_offer(
         return False
     updater.offered(reply)
     budget = updater.budget_bytes if budget_bytes is None else budget_bytes
-    if budget <= 0 or not await updater.download(budget):
+    if budget <= 0 or not await updater.download(budget, busy):
         return False
     return updater.install(transaction_open())

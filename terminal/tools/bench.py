@@ -76,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         figures.update(settlement_figures(root / "settle", 200 if args.quick else 1000))
+        from terminal.tools.bench_update import update_figures
+
+        figures.update(update_figures(root / "update", args.rtt_ms, args.kbps))
     checks = _checks(figures)
     figures["targets_met"] = checks
     if args.json:
