@@ -9,6 +9,7 @@ import hashlib
 import io
 import os
 import random
+import subprocess
 import sys
 import tarfile
 from datetime import UTC, datetime, timedelta
@@ -42,14 +43,16 @@ def offered_dir(station, tmp_path):
     return folder
 
 
-def program_files(version: str, starts: bool, size: int = 0) -> dict[str, bytes]:
-    """A version whose start.py reports ready (or dies at once), padded with ``size`` bytes of
-    incompressible data so the package is as big as a real one."""
+def program_files(
+    version: str, starts: bool, size: int = 0, stays: bool = True
+) -> dict[str, bytes]:
+    """A version whose start.py reports ready (then runs on, or ends when not ``stays``), or
+    dies at once; padded with ``size`` bytes of incompressible data to a real package's size."""
     ready = (
         "import os, pathlib\n"
         "root = pathlib.Path(os.getcwd()).parent.parent\n"
         f"(root / 'ready').mkdir(exist_ok=True)\n(root / 'ready' / {version!r}).write_text('ok')\n"
-        "import time\ntime.sleep(60)\n"
+        + ("import time\ntime.sleep(60)\n" if stays else "")
     )
     start = ready if starts else "raise SystemExit('cannot import gridpos')\n"
     files = {"start.py": start.encode(), "VERSION": version.encode()}
@@ -194,11 +197,11 @@ def put_downloaded(store, version, package, private):
     store.part(version).write_bytes(package)
 
 
-def install_version(store_root, version, starts, release, ready_within_s):
+def install_version(store_root, version, starts, release, ready_within_s, stays=True):
     """Install ``version`` as if downloaded."""
     private, public = release
     store = UpdateStore(store_root)
-    put_downloaded(store, version, pack(program_files(version, starts)), private)
+    put_downloaded(store, version, pack(program_files(version, starts, stays=stays)), private)
     updater = Updater(store, None, None, public, RUNNING, ready_within_s)  # type: ignore[arg-type]
     assert updater.install(transaction_open=False)
     return store
@@ -270,3 +273,25 @@ def test_the_desk_notes_an_offer_from_its_heartbeat_and_a_signed_on_version_is_r
         await t.link.close()
 
     asyncio.run(go())
+
+
+def test_the_service_launcher_rolls_back_a_version_that_cannot_start(release, tmp_path):
+    root = tmp_path / "update"
+    store = install_version(root, "1.1.0", True, release, ready_within_s=30, stays=False)
+    assert Trial(store).check().stage is Stage.TRIAL
+    (root / "ready").mkdir(exist_ok=True)
+    (root / "ready" / "1.1.0").write_text("ok")
+    assert Trial(store).check().stage is Stage.CONFIRMED
+    install_version(root, "1.2.0", False, release, ready_within_s=1.5)
+    site = tmp_path / "site.toml"
+    site.write_text(f'[update]\ndir = "{root}"\n')
+    boot = [sys.executable, "-m", "terminal.app.cli", "update", "boot", "--config", str(site)]
+    done = subprocess.run(
+        [*boot, "--", sys.executable, "start.py"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr  # the previous version started and ended well
+    assert "1.2.0 rolled back: not_ready_in_time" in done.stderr
+    assert store.current() == "1.1.0" and store.state().stage is Stage.ROLLED_BACK

@@ -18,6 +18,7 @@ GROUPS: dict[str, str] = {
     "diag": "check the terminal's devices and link, and say plainly what is wrong",
     "journal": "verify, show and export the signed transaction journal",
     "sim": "emulators of the outside world: GPRS module, thermal printer, IC card",
+    "update": "software updates offered by the station",
 }
 
 # Commands: (group, name) or (name,) -> (module, help). Keep sorted by group.
@@ -58,6 +59,10 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ),
     ("sim", "printer"): ("sim.printer.cli", "a thermal printer on a pseudo-terminal"),
     ("station",): ("station.cli", "run the master station (缴费主站) on a SQLite ledger"),
+    ("update", "boot"): (
+        "terminal.app.update_boot",
+        "start the terminal program, rolling back a new version that does not get ready",
+    ),
 }
 
 

@@ -55,3 +55,46 @@ def publish(directory: str | Path, version: str, package: bytes, private_key: ob
     path.write_bytes(package)
     (folder / f"{version}.sig").write_text(sign(private_key, version, package).hex() + "\n")
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m terminal.tools.release keygen KEY`` makes a release key (the private half in
+    KEY, mode 0600, PEM; the public half printed for ``terminal/app/update_key.pub``);
+    ``... publish KEY VERSION DIR FOLDER`` packs FOLDER as VERSION, signs it and puts it in DIR."""
+    import argparse
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+
+    parser = argparse.ArgumentParser(prog="python -m terminal.tools.release")
+    sub = parser.add_subparsers(dest="action", required=True)
+    keygen = sub.add_parser("keygen", help="make a release key")
+    keygen.add_argument("key")
+    publish_ = sub.add_parser("publish", help="pack, sign and offer a version")
+    for name in ("key", "version", "dir", "folder"):
+        publish_.add_argument(name)
+    args = parser.parse_args(argv)
+    if args.action == "keygen":
+        private, public = new_release_key()
+        pem = private.private_bytes(  # type: ignore[attr-defined]
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd = os.open(args.key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+        print(public.hex())
+        return 0
+    private = serialization.load_pem_private_key(Path(args.key).read_bytes(), None)
+    folder = Path(args.folder)
+    files = {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+    path = publish(args.dir, args.version, pack(files), private)
+    print(f"{path}: {path.stat().st_size} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
