@@ -95,14 +95,15 @@ def chunk(ctx: Context, request: m.InquiryRequest, terminal: Row) -> m.Response:
     A version no longer offered is answered 25 (the terminal drops the download); an offset
     past the end or a length over one frame's worth is 12.
     """
-    directory = _directory(ctx.ledger)
-    if request.range is None or request.version is None or directory is None:
+    if request.range is None or request.version is None or not 0 < request.range[1] <= CHUNK_MAX:
         return reply(request, Code.INVALID)
-    wanted = next((o for o in offered_versions(directory) if o.version == request.version), None)
+    directory = _directory(ctx.ledger)
+    offered = offered_versions(directory) if directory is not None else []
+    wanted = next((o for o in offered if o.version == request.version), None)
     if wanted is None:
         return reply(request, Code.ORIGINAL_NOT_FOUND)
     offset, length = request.range
-    if not (0 <= offset < wanted.offer.size and 0 < length <= CHUNK_MAX):
+    if offset >= wanted.offer.size:
         return reply(request, Code.INVALID)
     with wanted.path.open("rb") as package:
         package.seek(offset)

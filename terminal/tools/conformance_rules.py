@@ -22,6 +22,7 @@ from terminal.tools.conformance_kit import (
     REPEATS,
     REVERSAL,
     SETTLEMENT,
+    UPDATES,
     Kit,
     P,
     check,
@@ -387,3 +388,16 @@ def frame_split(kit: Kit) -> None:
     raw = c.send_bytes(framed[-1:])
     expect(raw is not None, "no answer to a frame sent byte by byte")
     expect_code(m.decode(raw or b""), "00", "0820 sent byte by byte")
+
+
+@check(UPDATES, "R48", "update-chunk-refused", "970000 for a version not offered → 25; no"
+       " version or a length over 960 → 12")  # fmt: skip
+def update_chunk_refused(kit: Kit) -> None:
+    expect_code(
+        kit.inquire(P.UPDATE_CHUNK, version="0.0.0-none", range=(0, 960)), "25", "a version not"
+        " offered"
+    )  # fmt: skip
+    expect_code(kit.inquire(P.UPDATE_CHUNK, range=(0, 960)), "12", "970000 without field 58")
+    expect_code(
+        kit.inquire(P.UPDATE_CHUNK, version="0.0.0-none", range=(0, 961)), "12", "length 961"
+    )
