@@ -295,3 +295,45 @@ def test_the_service_launcher_rolls_back_a_version_that_cannot_start(release, tm
     assert done.returncode == 0, done.stderr  # the previous version started and ended well
     assert "1.2.0 rolled back: not_ready_in_time" in done.stderr
     assert store.current() == "1.1.0" and store.state().stage is Stage.ROLLED_BACK
+
+
+@pytest.mark.parametrize("dialect", ["sim800", "m26"])
+def test_a_download_through_the_gprs_module_with_four_chunks_in_flight(
+    station, offered_dir, release, tmp_path, dialect
+):
+    from drivers.modem.modem import Modem, ModemTransport
+    from sim.modem.emulator import LinkModel, ModemEmulator
+    from terminal.shell.link import StationLink
+
+    private, public = release
+    package = pack(program_files(NEW, starts=True, size=30_000))
+    publish(offered_dir, NEW, package, private)
+    emulator = ModemEmulator(("127.0.0.1", station.port), dialect, LinkModel(rtt_s=0.02))
+
+    async def go():
+        modem = Modem(emulator.path, dialect)
+        modem.start()
+        link = StationLink(lambda: ModemTransport(modem, link_up_timeout=10), "127.0.0.1",
+                           station.port, 10, 5)  # fmt: skip
+        t = make_terminal(tmp_path, station.port, link=link)
+        await t.sign_on("100101", "123456")
+        updater = updater_for(t, tmp_path, public)
+        updater.offered(await heartbeat(t))
+        trips = link.round_trips
+        assert not await updater.download(budget_bytes=5000)  # a heartbeat's worth: not all
+        assert 5000 <= updater.store.received(NEW) < len(package)
+        emulator.control("link drop-after 3000")  # cut in the middle of a window's answers
+        assert await updater.download()
+        assert link.round_trips - trips <= -(-len(package) // (4 * 960)) + 2
+        await link.close()
+        modem.stop()
+        return updater
+
+    try:
+        updater = asyncio.run(go())
+    finally:
+        emulator.close()
+    assert updater.state.stage is Stage.VERIFIED
+    assert updater.store.sha256(NEW) == hashlib.sha256(package).hexdigest()
+    opens = [c for c in emulator.commands if c.upper().startswith(("AT+CIPSTART", "AT+QIOPEN"))]
+    assert len(opens) >= 2, "the link was not cut and opened again"

@@ -21,6 +21,7 @@ from terminal.protocol.wirespec import BY_NAME
 
 OFFER_SIZE = 100
 CHUNK_MAX = BY_NAME["chunk"].size  # bytes of package in one 0110 (field 50)
+CHUNK_WINDOW = 4  # 970000 requests a terminal may send before the first answer (R48)
 PACKAGE_MAX = 999_999  # field 47 carries the offset in 6 digits
 _HEAD = struct.Struct(">I32s64s")
 _DOMAIN = b"GRIDPOS-UPDATE-1|"

@@ -35,7 +35,7 @@ from terminal.core.update_state import (
 )
 from terminal.protocol import messages as m
 from terminal.protocol.responses import Code
-from terminal.protocol.update_offer import CHUNK_MAX, PACKAGE_MAX, UpdateOffer
+from terminal.protocol.update_offer import CHUNK_MAX, CHUNK_WINDOW, PACKAGE_MAX, UpdateOffer
 from terminal.shell.session import NotSignedOn, Session
 from terminal.shell.update_store import UpdateStore, report_ready
 from terminal.shell.update_trial import Trial, advance
@@ -98,8 +98,9 @@ class Updater:
     ) -> bool:
         """Fetch chunks until the package is all on disk and checked (True), or ``budget_bytes``
         are fetched, ``busy()`` says the link is wanted for a payment, the link fails or the
-        station withdraws the version (False: resume later). One chunk is about one second of
-        GPRS, so a payment waits at most that long for the link."""
+        station withdraws the version (False: resume later). Chunks are asked ``CHUNK_WINDOW`` at
+        a time before the first answer (R48); a window is about two seconds of GPRS, so a
+        payment waits at most that long for the link."""
         state = self.state
         if state.stage is not Stage.DOWNLOADING:
             return state.stage is Stage.VERIFIED
@@ -107,41 +108,62 @@ class Updater:
         if self.store.received(version) > size:
             self.store.discard(version)  # not this offer's bytes: start again
         started = self.store.received(version)
+        retried = False
         while (have := self.store.received(version)) < size:
             if budget_bytes is not None and have - started >= budget_bytes:
                 return False
             if busy is not None and busy():
                 return False
-            wanted = min(CHUNK_MAX, size - have)
+            window = [
+                self._chunk_request(version, offset, min(CHUNK_MAX, size - offset))
+                for offset in range(have, size, CHUNK_MAX)[:CHUNK_WINDOW]
+            ]
             try:
-                reply = await self.session.request(
-                    m.InquiryRequest(
-                        processing=m.Processing.UPDATE_CHUNK,
-                        terminal_id=self.session.terminal_id,
-                        batch=self.session.batch,
-                        trace=self.journal.take_trace(),
-                        version=version,
-                        range=(have, wanted),
-                    )
-                )
-            except (LinkError, NotSignedOn) as exc:
-                log.info("update %s: paused at %d of %d bytes: %s", version, have, size, exc)
+                answers, error = await self.session.exchange_window(list(window))
+            except NotSignedOn as exc:
+                answers, error = [], LinkError(str(exc))
+            for request, reply in zip(window, answers, strict=False):
+                if not self._store_chunk(version, request, reply):
+                    return False
+            if error is not None:
+                if answers or not retried:  # progress, or a first failure: on a new connection
+                    retried = not answers
+                    continue
+                log.info("update %s: paused at %d of %d bytes: %s", version, have, size, error)
                 return False
-            if reply.response == Code.ORIGINAL_NOT_FOUND:
-                self._move(Withdrawn())
-                self.store.discard(version)
-                return False
-            chunk = getattr(reply, "chunk", None) or b""
-            if not reply.approved or getattr(reply, "range", None) != (have, len(chunk)):
-                log.warning("update %s: bad chunk answer %s at %d", version, reply.response, have)
-                return False
-            if not 0 < len(chunk) <= wanted:
-                return False
-            self.store.append(version, have, chunk)
+            retried = False
         hash_ok = self.store.sha256(version) == state.sha256
         if not hash_ok:
             self.store.discard(version)
         return self._move(Downloaded(hash_ok)).stage is Stage.VERIFIED
+
+    def _chunk_request(self, version: str, offset: int, length: int) -> m.InquiryRequest:
+        return m.InquiryRequest(
+            processing=m.Processing.UPDATE_CHUNK,
+            terminal_id=self.session.terminal_id,
+            batch=self.session.batch,
+            trace=self.journal.take_trace(),
+            version=version,
+            range=(offset, length),
+        )
+
+    def _store_chunk(self, version: str, request: m.InquiryRequest, reply: m.Response) -> bool:
+        """Append an answered chunk; False when the download must stop here (withdrawn, or an
+        answer that is not the bytes asked for)."""
+        assert request.range is not None
+        offset, wanted = request.range
+        if reply.response == Code.ORIGINAL_NOT_FOUND:
+            self._move(Withdrawn())
+            self.store.discard(version)
+            return False
+        chunk = getattr(reply, "chunk", None) or b""
+        if not reply.approved or getattr(reply, "range", None) != (offset, len(chunk)):
+            log.warning("update %s: bad chunk answer %s at %d", version, reply.response, offset)
+            return False
+        if not 0 < len(chunk) <= wanted or self.store.received(version) != offset:
+            return False
+        self.store.append(version, offset, chunk)
+        return True
 
     # --- installing and the trial ------------------------------------------------------------
 

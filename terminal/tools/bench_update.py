@@ -5,7 +5,7 @@ A real download runs against the reference station over loopback: a signed packa
 terminal's ``Updater``, and the link counts every framed byte both ways. The time on GPRS is then
 computed, not waited for (a 300 KB package takes minutes at 40 kbit/s): bytes on the wire,
 TCP/IP headers of 40 bytes for each segment and each ACK, at the link's speed, plus one round
-trip per chunk, since one chunk is asked at a time.
+trip per window of chunks asked before the first answer (``CHUNK_WINDOW``, R48).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ def update_figures(folder, rtt_ms: float, kbps: float, package_kb: int = 300) ->
     from station.updates import DIR_PARAM
     from terminal.core.update_state import Stage
     from terminal.protocol import messages as m
+    from terminal.protocol.update_offer import CHUNK_MAX
     from terminal.shell.link import StationLink
     from terminal.shell.terminal import Terminal
     from terminal.shell.update_store import UpdateStore
@@ -51,13 +52,15 @@ def update_figures(folder, rtt_ms: float, kbps: float, package_kb: int = 300) ->
         assert await updater.download() and updater.state.stage is Stage.VERIFIED
         await link.close()
         up, down = link.bytes_sent - sent, link.bytes_received - received
-        chunks = link.round_trips - trips
-        # each chunk: a request segment, an answer segment and an ACK of each
-        wire = up + down + 4 * TCP_IP_HEADERS * chunks
-        seconds = wire * 8 / (kbps * 1000) + chunks * rtt_ms / 1000
+        windows = link.round_trips - trips
+        chunks = -(-len(package) // CHUNK_MAX)
+        # segments: one answer per chunk, the window's requests together; an ACK for each
+        wire = up + down + 2 * TCP_IP_HEADERS * (chunks + windows)
+        seconds = wire * 8 / (kbps * 1000) + windows * rtt_ms / 1000
         return {
             "update_package_bytes": len(package),
             "update_chunks": chunks,
+            "update_round_trips": windows,
             "update_app_bytes": up + down,
             "update_wire_bytes": wire,
             "update_overhead_percent": round(100 * (wire - len(package)) / len(package), 1),
