@@ -150,7 +150,7 @@ def verify_receipt(
     (``amount_fen``, from its QR code) must agree with it. ``ledger_or_db`` is an open ledger or
     the path of a SQLite ledger file, opened for this one question.
     """
-    if isinstance(ledger_or_db, Ledger):
+    if not isinstance(ledger_or_db, (str, Path)):  # an open ledger, whichever store it is
         return verify_claim(
             ledger_or_db, ReceiptClaim(terminal_id.upper(), trace, code, batch, amount_fen)
         )

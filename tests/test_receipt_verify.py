@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 
@@ -112,3 +113,26 @@ def test_station_verify_on_the_command_line(station, client, tmp_path):
     assert "票据真实" in done.stdout and "王秀英" in done.stdout
     forged = subprocess.run([*args[:-1], "0000000000"], capture_output=True, text=True, timeout=60)
     assert forged.returncode == 1 and "不真实" in forged.stdout
+
+
+def test_an_offline_payment_gets_its_code_in_the_0230_dated_when_the_cash_was_taken(
+    station, client
+):
+    taken = station.now - timedelta(days=2)  # collected offline two days ago, uploaded now
+    advice = m.AdviceRequest(
+        processing=m.Processing.OFFLINE_PAYMENT,
+        terminal_id=client.terminal_id,
+        batch=client.batch,
+        trace=client.next_trace(),
+        amount_fen=3000,
+        customer_no=WANG,
+        time=taken,
+    )
+    answer = client.request(advice)
+    assert answer.approved and answer.verify_code is not None
+    repeat = client.request(m.AdviceRequest(**{**advice.__dict__, "repeat": True}))
+    assert repeat.verify_code == answer.verify_code
+    verdict = verify_receipt(station.ledger.path, client.terminal_id, advice.trace,
+                             answer.verify_code, amount_fen=3000)  # fmt: skip
+    assert verdict.genuine and verdict.paid_at == taken
+    assert "2026-11-20" in verdict.text()
