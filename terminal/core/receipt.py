@@ -266,7 +266,7 @@ def receipt_lines(receipt: Receipt, paper_mm: int = 58) -> list[str]:
     out += pair("时间", local.strftime("%Y-%m-%d %H:%M:%S"), columns)
     if receipt.verify_code:
         out += pair("校验码", receipt.verify_code, columns)
-        out += fit("凭校验码可查验票据真伪（扫码或短信）", columns)
+        out += fit("凭校验码可查验真伪（扫码或短信）", columns)
     out.append(rule)
     out.append(center("请妥善保管此凭证", columns))
     return out
