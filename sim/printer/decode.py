@@ -145,8 +145,27 @@ FONT_CANDIDATES = (
 )
 
 
-def to_png(lines: list[str], path: str | Path, columns: int = 32) -> Path:
-    """Draw the receipt as a strip of thermal paper (needs a CJK font for Chinese)."""
+def printed_codes(data: bytes, module_dots: int = 6) -> list[list[list[bool]]]:
+    """Every QR code of a receipt as dots: raster images as sent, native codes drawn as the
+    printer would (at ``module_dots`` per module)."""
+    from drivers.printer.qr import matrix
+
+    drawn = [
+        [[dark for dark in row for _ in range(module_dots)] for row in matrix(text)]
+        for text in qr_codes(data)
+    ]
+    drawn = [[row for row in image for _ in range(module_dots)] for image in drawn]
+    return raster_images(data) + drawn
+
+
+def to_png(
+    lines: list[str],
+    path: str | Path,
+    columns: int = 32,
+    images: list[list[list[bool]]] | None = None,
+) -> Path:
+    """Draw the receipt as a strip of thermal paper (needs a CJK font for Chinese), with its
+    ``images`` (rows of dots, e.g. ``printed_codes``) centred below the text."""
     from PIL import Image, ImageDraw, ImageFont
 
     size = 20
@@ -159,8 +178,18 @@ def to_png(lines: list[str], path: str | Path, columns: int = 32) -> Path:
         font = ImageFont.load_default()
     cell = size // 2 + 1
     width = columns * cell + 24
-    height = max(len(lines), 1) * (size + 6) + 24
+    text_height = max(len(lines), 1) * (size + 6) + 24
+    pictures = images or []
+    height = text_height + sum(len(picture) + 12 for picture in pictures)
     image = Image.new("L", (width, height), 255)
+    top = text_height
+    for picture in pictures:
+        left = max((width - len(picture[0])) // 2, 0) if picture else 0
+        for y, row in enumerate(picture):
+            for x, dark in enumerate(row):
+                if dark and left + x < width:
+                    image.putpixel((left + x, top + y), 0)
+        top += len(picture) + 12
     draw = ImageDraw.Draw(image)
     for row, line in enumerate(lines):
         # A thermal printer's character grid: one cell for a Latin character, two for a CJK

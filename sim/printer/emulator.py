@@ -19,6 +19,7 @@ from sim.printer.decode import (
     QR_COMMAND,
     RASTER,
     graphics_length,
+    printed_codes,
     split_receipts,
     text_lines,
     to_png,
@@ -150,5 +151,7 @@ class PrinterEmulator:
         lines = text_lines(parts[-1])
         text_path = self.out_dir / f"receipt-{number:03d}.txt"
         text_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        png_path = to_png(lines, self.out_dir / f"receipt-{number:03d}.png")
+        png_path = to_png(
+            lines, self.out_dir / f"receipt-{number:03d}.png", images=printed_codes(parts[-1])
+        )
         self.saved += [text_path, png_path]
