@@ -70,6 +70,13 @@ def test_a_trial_past_its_deadline_rolls_back_and_the_version_is_not_retried():
     assert step(rolled, Ready("0.2.0")) == rolled  # too late: the old version runs again
 
 
+def test_a_confirmed_version_offered_again_is_not_downloaded_again():
+    deadline = NOW + timedelta(minutes=5)
+    confirmed = run(offer(), Downloaded(True), Installing(""), Switched(deadline), Ready("0.2.0"))
+    assert step(confirmed, offer()) == confirmed  # even if the program misreports its version
+    assert step(confirmed, offer("0.3.0")).stage is Stage.DOWNLOADING
+
+
 def test_one_update_at_a_time_and_nothing_for_the_running_version():
     downloading = run(offer())
     assert step(downloading, offer("0.3.0")) == downloading

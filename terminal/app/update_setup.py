@@ -10,8 +10,13 @@ KEY_FILE = Path(__file__).with_name("update_key.pub")
 
 
 def running_version() -> str:
+    """The version of the code running: the ``VERSION`` file at the top of an installed update
+    (``terminal/tools/release.py`` puts it there), else the Python package's own version."""
     from importlib.metadata import PackageNotFoundError, version
 
+    mark = Path(__file__).resolve().parents[2] / "VERSION"
+    if mark.is_file():
+        return mark.read_text().strip()
     try:
         return version("gridpos")
     except PackageNotFoundError:

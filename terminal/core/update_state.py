@@ -160,8 +160,8 @@ def _offered(state: UpdateState, offer: Offered) -> UpdateState:
     if offer.version == offer.running:
         return state  # already running it
     resigned = state.stage is Stage.REFUSED and state.signature != offer.signature
-    if state.version == offer.version and state.stage is not Stage.CONFIRMED and not resigned:
-        return state  # under way (resume), or refused / rolled back once: not again
+    if state.version == offer.version and not resigned:
+        return state  # under way (resume), installed, or refused / rolled back once: not again
     if state.stage not in SETTLED:
         return state  # one update at a time; a newer offer waits for this one to finish
     taken = UpdateState(Stage.DOWNLOADING, offer.version, offer.size, offer.sha256, offer.signature)

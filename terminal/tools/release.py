@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     files = {
         str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
     }
+    files["VERSION"] = args.version.encode() + b"\n"  # what the installed code reports
     path = publish(args.dir, args.version, pack(files), private)
     print(f"{path}: {path.stat().st_size} bytes")
     return 0
