@@ -337,3 +337,21 @@ def test_a_download_through_the_gprs_module_with_four_chunks_in_flight(
     assert updater.store.sha256(NEW) == hashlib.sha256(package).hexdigest()
     opens = [c for c in emulator.commands if c.upper().startswith(("AT+CIPSTART", "AT+QIOPEN"))]
     assert len(opens) >= 2, "the link was not cut and opened again"
+
+
+def test_a_failing_disk_stops_the_update_not_the_heartbeat(station, offered_dir, release, tmp_path):
+    private, public = release
+    publish(offered_dir, NEW, pack(program_files(NEW, starts=True, size=5000)), private)
+
+    async def go():
+        t = await signed_on(tmp_path, station.port)
+        updater = updater_for(t, tmp_path, public)
+        downloads = updater.store.root / "download"
+        downloads.rmdir()
+        downloads.write_text("not a folder")  # every write of a chunk fails
+        assert not await handle_update_offer(updater, await heartbeat(t), lambda: False)
+        assert updater.state.stage is Stage.DOWNLOADING and updater.state.version == NEW
+        assert (await heartbeat(t)).approved  # the link and the session go on
+        await t.link.close()
+
+    asyncio.run(go())

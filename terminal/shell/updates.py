@@ -223,8 +223,12 @@ async def handle_update_offer(
     """
     if updater is None or not isinstance(reply, m.HeartbeatResponse) or not reply.approved:
         return False
-    updater.offered(reply)
-    budget = updater.budget_bytes if budget_bytes is None else budget_bytes
-    if budget <= 0 or not await updater.download(budget, busy):
+    try:
+        updater.offered(reply)
+        budget = updater.budget_bytes if budget_bytes is None else budget_bytes
+        if budget <= 0 or not await updater.download(budget, busy):
+            return False
+        return updater.install(transaction_open())
+    except OSError as exc:  # a full or failing disk stops the update, never the heartbeat
+        log.warning("update: %s", exc)
         return False
-    return updater.install(transaction_open())
