@@ -206,7 +206,7 @@ class FinancialResponse(Response):
     station_ref: int | None = None
     amounts: dict | None = None
     grant: CardGrant | None = None
-    verify_code: str | None = None  # printed on the receipt; anyone can check it (R-receipt)
+    verify_code: str | None = None  # printed on the receipt; anyone can check it (R46)
 
 
 @dataclass(frozen=True)
