@@ -355,3 +355,28 @@ def test_a_failing_disk_stops_the_update_not_the_heartbeat(station, offered_dir,
         await t.link.close()
 
     asyncio.run(go())
+
+
+def test_the_desk_installs_from_idle_heartbeats_only_when_no_transaction_is_open(
+    station, offered_dir, release, tmp_path
+):
+    from terminal.shell.desk import Desk
+
+    private, public = release
+    publish(offered_dir, NEW, pack(program_files(NEW, starts=True, size=4000)), private)
+
+    async def go():
+        t = make_terminal(tmp_path, station.port)
+        desk = Desk(t)
+        desk.updater = updater_for(t, tmp_path, public)
+        await desk.sign_on("100101", "123456")
+        t.journal.append("T0000001/001/000999", "created", {})  # a transaction still open
+        assert not await desk.heartbeat_answered(await heartbeat(t))
+        assert desk.updater.state.stage is Stage.VERIFIED  # downloaded, waiting for a quiet time
+        t.journal.append("T0000001/001/000999", "cancelled", {})  # never sent: closed
+        assert await desk.heartbeat_answered(await heartbeat(t))  # installed: restart into it
+        assert desk.updater.store.current() == NEW
+        await desk.close()
+        await t.link.close()
+
+    asyncio.run(go())

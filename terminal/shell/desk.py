@@ -282,8 +282,19 @@ class Desk:
         if not reply.approved:
             return rq.NetworkChecked(False, ms, code=reply.response)
         # an offer is noted (a bad signature refused at once); downloading waits for idle time
-        await handle_update_offer(self.updater, reply, lambda: True, budget_bytes=0)
+        await self.heartbeat_answered(reply, budget_bytes=0)
         return rq.NetworkChecked(True, ms)
+
+    async def heartbeat_answered(self, reply: m.Response, budget_bytes: int | None = None) -> bool:
+        """What every 0830 is given to: an update offer is noted, downloaded a budget's worth at
+        a time (the updater's own budget when None) and installed when no transaction is open.
+        True when a new version was switched to: the program should end to be restarted in it."""
+        return await handle_update_offer(
+            self.updater,
+            reply,
+            lambda: bool(self.terminal.journal.open_transactions()),
+            budget_bytes,
+        )
 
     async def reprint(self) -> rq.Reply:
         txn = self.last_txn or self._last_printed()
