@@ -380,3 +380,28 @@ def test_the_desk_installs_from_idle_heartbeats_only_when_no_transaction_is_open
         await t.link.close()
 
     asyncio.run(go())
+
+
+def test_the_station_command_line_offers_the_versions_of_its_updates_folder(release, tmp_path):
+    from tests.station_client import StationClient
+
+    private, _ = release
+    offered = tmp_path / "offered"
+    publish(offered, NEW, pack(program_files(NEW, starts=True)), private)
+    publish(offered, "0.10.0", pack(program_files("0.10.0", starts=True)), private)
+    (offered / "0.11.0.pkg").write_bytes(b"unsigned: never offered")
+    args = [sys.executable, "-m", "terminal.app.cli", "station", "--db", str(tmp_path / "s.db")]
+    args += ["--seed-demo", "--port", "0", "--updates", str(offered)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline(), proc.stdout.readline()]
+        port = int(lines[1].rsplit(":", 1)[1])
+        c = StationClient("127.0.0.1", port)
+        assert c.sign_on(protocol=3).approved
+        beat = m.HeartbeatRequest(terminal_id=c.terminal_id, trace=c.next_trace(), version=RUNNING)
+        answer = c.request(beat)
+        assert answer.version == "0.10.0" and answer.offer is not None  # 0.10 is after 0.2
+        c.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
