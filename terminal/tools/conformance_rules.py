@@ -19,6 +19,7 @@ from terminal.tools.conformance_checks import STATUS
 from terminal.tools.conformance_kit import (
     FRAMING,
     HEARTBEAT,
+    RECEIPTS,
     REPEATS,
     REVERSAL,
     SETTLEMENT,
@@ -401,3 +402,27 @@ def update_chunk_refused(kit: Kit) -> None:
     expect_code(
         kit.inquire(P.UPDATE_CHUNK, version="0.0.0-none", range=(0, 961)), "12", "length 961"
     )
+
+
+@check(RECEIPTS, "R46", "receipt-code", "an approved 0210 to a version-3 terminal carries a"
+       " 10-digit code in field 37, the same on repeat")  # fmt: skip
+def receipt_code(kit: Kit) -> None:
+    # Last of the run: its payment, on a connection of its own, is in none of the kit's books.
+    d = kit.demo
+    c = kit.connect()
+    try:
+        signed = c.sign_on(d.operator, d.password, trace=kit.c.trace + 1, protocol=3)
+        expect_code(signed, "00", "0800 with field 24 = 3")
+        pay = m.FinancialRequest(processing=P.PREPAYMENT, terminal_id=c.terminal_id,
+                                 batch=c.batch, trace=c.next_trace(), amount_fen=1000,
+                                 customer_no=d.remote)  # fmt: skip
+        answer = c.ask(pay)
+        expect_code(answer, "00", "0200 180000")
+        code_ = getattr(answer, "verify_code", None)
+        expect(code_ is not None and len(code_) == 10 and code_.isdigit(),
+               f"approved 0210 to a version-3 terminal: field 37 is {code_!r}")  # fmt: skip
+        again = getattr(c.ask(pay), "verify_code", None)
+        expect(again == code_, f"the repeat's field 37 is {again!r}, the original's {code_!r}")
+    finally:
+        c.close()
+    kit.drop()  # that sign-on replaced the kit's working key
