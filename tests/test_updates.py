@@ -223,6 +223,13 @@ def test_a_version_that_does_not_start_is_rolled_back(release, tmp_path):
     assert os.path.realpath(root / "current") == str(root / "versions" / "1.1.0")
     stages = [(s.version, s.stage) for s in store.history()]
     assert stages[-2:] == [("1.2.0", Stage.TRIAL), ("1.2.0", Stage.ROLLED_BACK)]
+    install_version(root, "1.3.0", True, release, ready_within_s=30)
+    state, process = supervise(store, [sys.executable, "start.py"])
+    assert state.stage is Stage.CONFIRMED
+    process.kill()
+    process.wait()
+    # confirmed: the failed 1.2.0 is removed, 1.1.0 kept to go back to
+    assert sorted(p.name for p in (root / "versions").iterdir()) == ["1.1.0", "1.3.0"]
 
 
 def test_a_trial_past_its_deadline_rolls_back_at_the_next_start(release, tmp_path):

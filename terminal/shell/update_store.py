@@ -138,5 +138,15 @@ class UpdateStore:
         finally:
             os.close(fd)
 
+    def prune(self) -> list[str]:
+        """Remove installed versions other than ``current`` and ``previous`` (flash is small)."""
+        keep = {self.current(), self.previous()}
+        removed = []
+        for folder in (self.root / "versions").iterdir():
+            if folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+        return removed
+
     def is_ready(self, version: str) -> bool:
         return (self.root / "ready" / version).exists()

@@ -57,7 +57,9 @@ class Trial:
             state = advance(self.store, InstallFailed("interrupted"))
         if state.stage is Stage.TRIAL:
             if self.store.is_ready(state.version):
-                return advance(self.store, Ready(state.version))
+                confirmed = advance(self.store, Ready(state.version))
+                self.store.prune()  # the new one works: older ones than the previous can go
+                return confirmed
             state = advance(self.store, Checked(self.clock()))
         if state.stage is Stage.ROLLED_BACK and self.store.current() == state.version:
             self.go_back(state.previous)
