@@ -73,6 +73,7 @@ class PrinterConfig:
     device: str = _rule(pattern=r"\S+")
     baudrate: int = _rule(choices=(9600, 19200, 38400, 57600, 115200))
     paper_width_mm: int = _rule(choices=(58, 80))
+    qr: str = _rule(choices=("native", "image", "off"))
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,15 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class UpdateConfig:
+    """[update]: where downloads and installed versions live, and how long a new one may take."""
+
+    dir: str = _rule(pattern=r"\S+")
+    ready_within_s: int = _rule(low=30, high=3600)
+    budget_bytes: int = _rule(low=0, high=1_000_000)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration: the defaults with the site file over them."""
 
@@ -172,6 +182,7 @@ class Config:
     keys: KeysConfig
     timeouts: TimeoutsConfig
     limits: LimitsConfig
+    update: UpdateConfig
     source: str = "default.toml"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from station.ledger import Ledger
 from terminal.protocol import messages as m
+from terminal.protocol.codes import PROTOCOL_LEGACY
 from terminal.protocol.responses import Code
 
 STATION_TZ = timezone(timedelta(hours=8), "CST")  # days for statistics are China's days
@@ -63,3 +64,16 @@ class Context:
 
     def today(self) -> date:
         return self.now().astimezone(STATION_TZ).date()
+
+
+def spoken(ledger: Ledger, terminal_id: str) -> int:
+    """The protocol version agreed at the terminal's last sign-on (R10): which fields it knows.
+
+    Kept as a ledger parameter, so it needs no column of its own in any ledger store; a
+    terminal that has not signed on since the station started recording it speaks version 1.
+    """
+    return int(ledger.param(f"protocol.{terminal_id}", str(PROTOCOL_LEGACY)) or PROTOCOL_LEGACY)
+
+
+def set_spoken(ledger: Ledger, terminal_id: str, version: int) -> None:
+    ledger.set_param(f"protocol.{terminal_id}", str(version))

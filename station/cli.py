@@ -1,4 +1,5 @@
-"""``gridpos station``: run the master station (缴费主站) on a SQLite or PostgreSQL ledger."""
+"""``gridpos station``: run the master station (缴费主站) on a SQLite or PostgreSQL ledger;
+``gridpos station verify``: say whether a receipt is genuine (``station.verify_cli``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import argparse
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
-        required=True,
-        help="ledger: a SQLite file (created if missing) or a postgresql://user@host/db URL;"
-        " its schema is built or migrated at start (docs/storage.md)",
+        help="ledger (required): a SQLite file (created if missing) or a"
+        " postgresql://user@host/db URL; its schema is built or migrated at start"
+        " (docs/storage.md)",
     )
     parser.add_argument(
         "--migrate", action="store_true", help="only build or migrate the schema, then exit"
@@ -29,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TERMINAL",
         help="schedule a new random master key for TERMINAL (taken at its next sign-on), then exit",
     )
+    parser.add_argument(
+        "--updates", help="directory of offered software versions (<version>.pkg and .sig)"
+    )
+    from station import verify_cli
+
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    verify_cli.add_arguments(actions.add_parser("verify", help=verify_cli.HELP))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     import logging
     import sys
     from datetime import UTC, datetime
+    from pathlib import Path
 
     from station.answers import STATION_TZ
     from station.db import shown
@@ -43,6 +52,13 @@ def run(args: argparse.Namespace) -> int:
     from station.ledger import Ledger
     from station.server import StationServer
 
+    if getattr(args, "action", None) == "verify":
+        from station import verify_cli
+
+        return verify_cli.run(args)
+    if not args.db:
+        print("gridpos: station: --db is required", file=sys.stderr)
+        return 2
     if not 0 <= args.port <= 65535:
         print(f"gridpos: --port {args.port}: must be 0..65535", file=sys.stderr)
         return 2
@@ -57,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"ledger schema at revision {version(ledger.db)}", flush=True)
         ledger.close()
         return 0
+    if args.updates:
+        from station.updates import DIR_PARAM
+
+        ledger.set_param(DIR_PARAM, str(Path(args.updates).resolve()))
     if args.seed_demo:
         from station.seed import seed_demo
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from station import keychange, postings, reports, session, settlement
+from station import keychange, postings, receipts, reports, session, settlement, updates
 from station.answers import RESPONSE_OF, Context, Declined, reply
 from station.ledger import Ledger, Row
 from terminal.protocol import messages as m
@@ -54,6 +54,7 @@ PROCESSING_FOR: dict[type[m.Message], frozenset[int]] = {
     m.SignOnRequest: frozenset({P.SIGN_ON, P.KEY_CHANGE}),
     m.InquiryRequest: frozenset(
         {P.CUSTOMER, P.CUSTOMER_HISTORY, P.AGENT_STATS, P.METER_BILLING, P.RECONCILE}
+        | {P.UPDATE_CHUNK}
     ),
     m.FinancialRequest: FINANCIAL - {P.OFFLINE_PAYMENT},
     m.AdviceRequest: FINANCIAL,
@@ -154,6 +155,8 @@ class Station:
         return self._dispatch(request, terminal)
 
     def _dispatch(self, request: m.Message, terminal: Row) -> m.Response:
+        if isinstance(request, m.InquiryRequest) and request.processing == P.UPDATE_CHUNK:
+            return updates.chunk(self.context, request, terminal)  # the same bytes every time
         if isinstance(request, m.InquiryRequest):
             return self._keyed(request, terminal, _inquiry)
         if isinstance(request, m.FinancialRequest):
@@ -200,14 +203,16 @@ class Station:
         financial = not isinstance(request, m.InquiryRequest)
         when = (offline and request.time) or self.context.now()
         kind = KIND_OF.get(request.processing) if financial else None
+        customer_no = posting.customer_no or request.customer_no
         if kind is not None:
             # What a reversal must name again, field for field (R31).
             posting.effects["request"] = postings.identity(request)
+            response = receipts.with_code(self.ledger, request, response, customer_no, when)
         self.ledger.add_request(
             request.key,
             ("posted" if response.approved else "declined") if financial else "answered",
             None if kind is None else int(kind),
-            posting.customer_no or request.customer_no,
+            customer_no,
             (request.amount_fen or 0) if financial else 0,
             fingerprint=print_,
             effects=json.dumps(posting.effects) if posting.effects else None,

@@ -326,6 +326,11 @@ class Ledger:
             last,
         )
 
+    def by_trace(self, terminal_id: str, trace: int) -> list[Row]:
+        """Financial requests with this trace in any batch, latest first (traces wrap)."""
+        sql = "SELECT * FROM requests WHERE terminal_id = ? AND trace = ? AND kind IS NOT NULL"
+        return self.all(sql + " ORDER BY batch DESC", terminal_id, trace)
+
     def posted_amounts(self, terminal_id: str) -> dict[tuple[int, int], int]:
         """What the station holds as posted for one terminal: (batch, trace) -> amount (fen)."""
         rows = self.all(

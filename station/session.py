@@ -11,8 +11,8 @@ import dataclasses
 import hashlib
 import json
 
-from station import keychange
-from station.answers import Context, reply
+from station import keychange, updates
+from station.answers import Context, reply, set_spoken
 from station.ledger import Row
 from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
@@ -55,6 +55,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         return reply(request, Code.OPERATOR_LOCKED if locked else Code.WRONG_PASSWORD)
     db.login_succeeded(request.account)
     keychange.switch(db, request)
+    set_spoken(db, request.terminal_id, speaks or PROTOCOL_LEGACY)
     mac_key = ctx.new_key()
     db.set_mac_key(request.terminal_id, mac_key)
     agent = db.agent(terminal["agent_id"])
@@ -87,4 +88,10 @@ def heartbeat(ctx: Context, request: m.HeartbeatRequest, terminal: Row) -> m.Res
         record["confirmed"] = confirmed
     ctx.ledger.record_status(request.terminal_id, json.dumps(record), confirmed)
     pending = terminal["command"] if terminal["command"] != confirmed else 0
-    return reply(request, Code.APPROVED, time=ctx.now(), command=StationCommand(pending))
+    return reply(
+        request,
+        Code.APPROVED,
+        time=ctx.now(),
+        command=StationCommand(pending),
+        **updates.offer_for(ctx.ledger, request.terminal_id, request.version),
+    )

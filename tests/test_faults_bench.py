@@ -157,6 +157,11 @@ def test_bench_reports_its_figures_and_meets_the_byte_targets():
     for key in ("sketch_decode_by_differences", "sketch_decode_one_sided"):
         assert all(t["wrong"] == 0 for t in figures[key].values())
         assert all(t["named"] == t["within_capacity"] for t in figures[key].values())
+    package, chunks = figures["update_package_bytes"], figures["update_chunks"]
+    assert package > 300_000 and chunks == -(-package // 960)  # 960 bytes a chunk
+    assert figures["update_round_trips"] == -(-chunks // 4)  # four chunks asked at a time
+    assert package < figures["update_app_bytes"] < figures["update_wire_bytes"]
+    assert figures["update_time_on_gprs_s"] > figures["update_wire_bytes"] * 8 / 40_000
     met = figures["targets_met"]
     for key in ("payment_app_bytes", "payment_round_trips", "settlement_balanced_bytes"):
         assert met[key] is True, key

@@ -38,6 +38,7 @@ RECEIPT = Receipt(
     credit_fen=792,
     months=(ReceiptLine(202609, 132, 6974), ReceiptLine(202610, 118, 6234)),
     station_ref=80123,
+    verify_code="0123456789",
 )
 
 

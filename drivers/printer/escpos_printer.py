@@ -5,6 +5,9 @@ The connection is pyserial for a serial printer, or the device node itself for a
 (reset), FS & / FS . (enter and leave Chinese mode: GB18030 text between them), LF, GS V (cut)
 and DLE EOT 4 (paper sensor).
 
+A receipt may end in a QR code (``drivers.printer.qr``): the printer's own ``GS ( k`` command,
+or for printers without it a raster image (``qr = "image"`` in the configuration).
+
 python-escpos is not used at run time, by measurement: importing it pulls in Pillow, qrcode,
 python-barcode, pyusb and PyYAML and parses its printer database, adding 7–16 MB of resident
 memory and up to 0.3 s to every start of a terminal whose whole budget is 40 MB — for six
@@ -55,11 +58,13 @@ class EscPosPrinter:
         device: str,
         baudrate: int = 9600,
         status_timeout: float = 1.0,
+        qr: str = "native",
     ) -> None:
         self.connection = connection
         self.device = device
         self.baudrate = baudrate
         self.status_timeout = status_timeout
+        self.qr = qr  # native (GS ( k), image (GS v 0 raster) or off
         self._printer = None
 
     def warm_up(self) -> None:
@@ -116,8 +121,9 @@ class EscPosPrinter:
             return Paper.NEAR_END
         return Paper.OK
 
-    def print_lines(self, lines: list[str], cut: bool = True) -> PrintResult:
-        """Print; not ok when the paper is out before or after, or the printer is gone."""
+    def print_lines(self, lines: list[str], cut: bool = True, qr: str | None = None) -> PrintResult:
+        """Print, with ``qr`` as a QR code below the lines; not ok when the paper is out before
+        or after, or the printer is gone."""
         before = self.paper()
         if before is Paper.OUT:
             return PrintResult(False, "printer_no_paper")
@@ -127,6 +133,10 @@ class EscPosPrinter:
             device = self._open()
             body = "\n".join(lines).replace("\u00a5", "\uffe5") + "\n"
             data = INIT + CHINESE_ON + body.encode("gb18030") + CHINESE_OFF
+            if qr:
+                from drivers.printer.qr import qr_bytes
+
+                data += qr_bytes(qr, self.qr)
             device.write(data + (FEED_AND_CUT if cut else b"\n\n\n"))
             device.flush()
         except Exception as exc:  # device errors of every kind end as "not printed"

@@ -15,7 +15,15 @@ import time
 import tty
 from pathlib import Path
 
-from sim.printer.decode import split_receipts, text_lines, to_png
+from sim.printer.decode import (
+    QR_COMMAND,
+    RASTER,
+    graphics_length,
+    printed_codes,
+    split_receipts,
+    text_lines,
+    to_png,
+)
 
 STATUS_QUERY = b"\x10\x04"
 PAPER_OK = 0x12  # fixed bits 1 and 4 set
@@ -102,6 +110,17 @@ class PrinterEmulator:
                         os.write(self._master, bytes([status]))
                     i += 3
                     continue
+                graphics = graphics_length(data, i)
+                partial = len(data) - i < 3 and any(
+                    p.startswith(data[i:]) for p in (QR_COMMAND, RASTER)
+                )
+                if graphics is None or partial:
+                    return data[i:]  # a QR code or an image not all here yet
+                if graphics:  # printed whole: its bytes are dots, not text or commands
+                    if not self.out_of_paper and self.powered:
+                        self.printed += data[i : i + graphics]
+                    i += graphics
+                    continue
                 if data.startswith(b"\x1dV", i):
                     if i + 2 >= len(data):
                         return data[i:]
@@ -132,5 +151,7 @@ class PrinterEmulator:
         lines = text_lines(parts[-1])
         text_path = self.out_dir / f"receipt-{number:03d}.txt"
         text_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        png_path = to_png(lines, self.out_dir / f"receipt-{number:03d}.png")
+        png_path = to_png(
+            lines, self.out_dir / f"receipt-{number:03d}.png", images=printed_codes(parts[-1])
+        )
         self.saved += [text_path, png_path]

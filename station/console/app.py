@@ -39,6 +39,7 @@ def create_app(
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         SILENT_AFTER=silent_after,
         ONE_SIDED_AFTER=ONE_SIDED_AFTER,
+        STATION_DB=database,  # the ledger itself, for the checks only the station can make
     )
     engine = db.make_engine(database)
     app.extensions["console_engine"] = engine

@@ -200,3 +200,10 @@ class VerifyForm(FlaskForm):
             Regexp(r"^[A-Za-z0-9]{4,20}$", message="校验码为4到20位字母或数字"),
         ],
     )
+    amount = StringField(
+        "票面金额（元，可不填）",
+        validators=[
+            Optional(),
+            Regexp(r"^\d{1,7}(\.\d{1,2})?$", message="金额为元，最多两位小数"),
+        ],
+    )

@@ -29,7 +29,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "离线限额已改为 {amount} 元，已通知 {terminals} 台终端重新签到",
         "Offline limit changed; the terminals are asked to sign on again",
     ),
-    "verify_off": ("未启用", "Not enabled"),
     "cmd_1": ("锁定", "lock"),
     "cmd_2": ("解锁", "unlock"),
     "cmd_3": ("重新签到", "sign on again"),

@@ -18,6 +18,7 @@ GROUPS: dict[str, str] = {
     "journal": "verify, show and export the signed transaction journal",
     "keys": "load the terminal master key",
     "sim": "emulators of the outside world: GPRS module, thermal printer, IC card",
+    "update": "software updates offered by the station",
 }
 
 # Commands: (group, name) or (name,) -> (module, help). Keep sorted by group.
@@ -67,6 +68,10 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ),
     ("sim", "printer"): ("sim.printer.cli", "a thermal printer on a pseudo-terminal"),
     ("station",): ("station.cli", "run the master station (缴费主站) on SQLite or PostgreSQL"),
+    ("update", "boot"): (
+        "terminal.app.update_boot",
+        "start the terminal program, rolling back a new version that does not get ready",
+    ),
 }
 
 

@@ -90,7 +90,10 @@ def build_terminal(config):
         config.timeouts.response_s,
     )
     printer = EscPosPrinter(
-        config.printer.connection, config.printer.device, config.printer.baudrate
+        config.printer.connection,
+        config.printer.device,
+        config.printer.baudrate,
+        qr=config.printer.qr,
     )
     card = None
     access_file = Path(config.keys.card_access_key_file)
@@ -144,6 +147,9 @@ async def main(config, keys: str, display: str) -> int:
 
     heartbeat = Heartbeat(terminal, _version(), config.timeouts.heartbeat_s)
     desk = Desk(terminal, heartbeat=heartbeat)
+    from terminal.app.update_setup import build_updater
+
+    desk.updater = build_updater(config, terminal)
     app = App(desk, key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
     notifier = Notifier()
     background.add(asyncio.create_task(notifier.keep_alive()))

@@ -222,6 +222,7 @@ def _answered(view: View, response: m.Response) -> list[Command]:
     payload: dict[str, Any] = {
         "code": response.response,
         "station_ref": getattr(response, "station_ref", None),
+        "verify_code": getattr(response, "verify_code", None),
         "amounts": {
             Amount(k).name: v for k, v in (getattr(response, "amounts", None) or {}).items()
         },

@@ -8,15 +8,15 @@ never used because many printers' Chinese fonts lack it: amounts end in 元.
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from terminal.core.cash import Tender
 from terminal.core.money import yuan
 from terminal.protocol.messages import Processing
+from terminal.protocol.receipt_code import receipt_no, verification_text
 
 if TYPE_CHECKING:
     from terminal.core.engine import View
@@ -56,18 +56,21 @@ class Receipt:
     station_ref: int | None = None
     extra: tuple[tuple[str, str], ...] = ()  # e.g. (购电次数, 5)
     reprint: bool = False
-    mac_key: bytes = field(default=b"", repr=False)
+    verify_code: str | None = None  # the station's code (field 37); None until it gave one
 
     @property
     def change_fen(self) -> int:
         return Tender(self.amount_fen, self.cash_fen).change_fen
 
     @property
-    def check_code(self) -> str:
-        """A short verification code the utility can check a receipt against."""
-        text = f"{self.receipt_no}|{self.customer_no}|{self.amount_fen}|{self.station_ref}"
-        digest = hashlib.sha256(self.mac_key + text.encode()).hexdigest()
-        return digest[:8].upper()
+    def qr_text(self) -> str | None:
+        """What the QR code holds: terminal, receipt number, amount and the station's code, in
+        the form the station's SMS number answers. None without a code: nothing to verify."""
+        if not self.verify_code:
+            return None
+        return verification_text(
+            self.terminal_id, self.receipt_no, self.amount_fen, self.verify_code
+        )
 
 
 @dataclass(frozen=True)
@@ -261,7 +264,9 @@ def receipt_lines(receipt: Receipt, paper_mm: int = 58) -> list[str]:
     if receipt.station_ref is not None:
         out += pair("主站流水", str(receipt.station_ref), columns)
     out += pair("时间", local.strftime("%Y-%m-%d %H:%M:%S"), columns)
-    out += pair("校验码", receipt.check_code, columns)
+    if receipt.verify_code:
+        out += pair("校验码", receipt.verify_code, columns)
+        out += fit("凭校验码可查验真伪（扫码或短信）", columns)
     out.append(rule)
     out.append(center("请妥善保管此凭证", columns))
     return out
@@ -313,11 +318,10 @@ TITLES = {
 
 @dataclass(frozen=True)
 class ReceiptHeader:
-    """What a receipt says beyond the transaction: whose terminal, and the receipt code's key."""
+    """What a receipt says beyond the transaction: whose utility and collection point."""
 
     utility: str
     agent: str
-    mac_key: bytes = field(default=b"", repr=False)
 
 
 def receipt_for(
@@ -335,7 +339,7 @@ def receipt_for(
     return Receipt(
         utility=header.utility,
         title=TITLES.get(order.processing, "缴费凭证"),
-        receipt_no=f"{order.batch:03d}{order.trace:06d}",
+        receipt_no=receipt_no(order.batch, order.trace),
         terminal_id=order.terminal_id,
         agent=header.agent,
         operator=order.operator,
@@ -351,5 +355,5 @@ def receipt_for(
         station_ref=approval.get("station_ref"),
         extra=(("购电次数", str(grant.count)),) if grant is not None else (),
         reprint=reprint,
-        mac_key=header.mac_key,
+        verify_code=approval.get("verify_code"),
     )

@@ -13,9 +13,15 @@ from terminal.protocol.records import TxnKind
 # Field 24 at sign-on: the protocol version this code speaks. A terminal that sends no field 24
 # speaks version 1 (the protocol before field 24 existed); the station answers, in the 0810's
 # field 24, the version it will speak with this terminal, and only to a terminal that asked.
-PROTOCOL_VERSION = 3  # 3: the settlement sketch (fields 49 and 36, R46-R48), field 35 (R49)
-KEY_CHANGE_VERSION = 3  # field 35 goes only to a terminal that signed on with this or later
+PROTOCOL_VERSION = 3
 PROTOCOL_LEGACY = 1
+# Version 3 (the R10 table in docs/protocol.md) adds fields an older decoder refuses, so the
+# station sends them only to a terminal that signed on speaking version 3 or later: the receipt
+# verification code (field 37 in an approved 0210 and offline 0230), software updates (fields 58
+# and 51 in the 0830, processing 970000 with fields 47 and 50), a new master key (field 35 in the
+# 0810); and a 0500 carries the settlement sketch (field 49, field 36 back) only when both speak 3.
+RECEIPT_CODES_AND_UPDATES = 3
+KEY_CHANGE_VERSION = 3
 
 # A 340000 reconciliation covers at most this many days, first and last included (R38).
 RECONCILE_DAYS_MAX = 28

@@ -34,6 +34,7 @@ from terminal.protocol.records import (
     unpack_amounts,
     unpack_list,
 )
+from terminal.protocol.update_offer import UpdateOffer
 from terminal.protocol.wirespec import BY_NAME
 
 Converter = tuple[Callable[[Any], str], Callable[[str], Any]]
@@ -131,6 +132,19 @@ def _text(name: str) -> tuple[Callable[[str], str], Callable[[str], str]]:
     return to_wire, str
 
 
+def _verify_code_to(value: str) -> str:
+    digits = BY_NAME["verify_code"].digits
+    if len(value) != digits or not value.isascii() or not value.isdigit():
+        raise CodecError(f"verify_code: must be {digits} digits: {value!r}")
+    return value
+
+
+def _chunk_to(value: bytes) -> str:
+    if len(value) > BY_NAME["chunk"].size:
+        raise CodecError(f"chunk: {len(value)} bytes, at most {BY_NAME['chunk'].size}")
+    return value.hex()
+
+
 def _ident(value: Any) -> Any:
     return value
 
@@ -142,6 +156,7 @@ CONVERTERS: dict[str, Converter] = {
     "trace": number_field("trace"),
     "protocol": number_field("protocol"),
     "reading": number_field("reading"),
+    "verify_code": (_verify_code_to, _customer_from),
     "station_ref": number_field("station_ref"),
     "response": (_ident, _ident),
     "terminal_id": (_ident, _ident),
@@ -151,6 +166,8 @@ CONVERTERS: dict[str, Converter] = {
     "payments": _hex(pack_list, lambda b: unpack_list(PaymentRecord, b)),
     "range": (_range_to, _range_from),
     "meter": _hex(lambda m: m.pack(), MeterInfo.unpack),
+    "chunk": (_chunk_to, bytes.fromhex),
+    "offer": _hex(lambda o: o.pack(), UpdateOffer.unpack),
     "password": (lambda b: b.hex(), bytes.fromhex),
     "keys": _hex(lambda k: k.pack(), KeyBlock.unpack),
     "new_master": _hex(lambda k: k.pack(), KeyBlock.unpack),

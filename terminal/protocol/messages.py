@@ -34,6 +34,7 @@ from terminal.protocol.records import (
     Summary,
     TerminalStatus,
 )
+from terminal.protocol.update_offer import UpdateOffer
 from terminal.protocol.wirespec import BY_NAME, BY_NUMBER, MAC_SIZE, iso_spec
 
 __all__ = ["CodecError", "Processing", "check_mac", "decode", "encode"]
@@ -59,6 +60,7 @@ class Processing(enum.IntEnum):
     DETAIL_DIGEST = 960000  # count, total and digest of a trace range
     DETAIL_LISTING = 960001  # the posted transactions of a (small) trace range
     HEARTBEAT = 990000
+    UPDATE_CHUNK = 970000  # bytes of an offered software version (field 47 offset, length)
 
 
 _processing_number = number_field("processing")
@@ -159,6 +161,7 @@ class InquiryRequest(Message):
     card_serial: bytes | None = None
     reading: int | None = None
     range: tuple[int, int] | None = None  # RECONCILE: YYMMDD first and last day
+    version: str | None = None  # UPDATE_CHUNK: the version whose bytes are asked for
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,8 @@ class InquiryResponse(Response):
     amounts: dict | None = None
     bills: tuple[Bill, ...] | None = None
     payments: tuple[PaymentRecord, ...] | None = None
+    range: tuple[int, int] | None = None  # UPDATE_CHUNK: offset and length of the chunk
+    chunk: bytes | None = None  # UPDATE_CHUNK: the package bytes at that offset
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,7 @@ class FinancialResponse(Response):
     station_ref: int | None = None
     amounts: dict | None = None
     grant: CardGrant | None = None
+    verify_code: str | None = None  # printed on the receipt; anyone can check it (R50)
 
 
 @dataclass(frozen=True)
@@ -230,6 +236,7 @@ class AdviceResponse(Response):
     processing: Processing = Processing.BILL_PAYMENT
     batch: int = 0
     trace: int = 0
+    verify_code: str | None = None  # an offline payment's receipt code, once posted
 
 
 @dataclass(frozen=True)
@@ -333,6 +340,8 @@ class HeartbeatResponse(Response):
     time: datetime | None = None
     command: StationCommand = StationCommand.NONE
     processing: Processing = Processing.HEARTBEAT
+    version: str | None = None  # a software version on offer, with its offer in field 51
+    offer: UpdateOffer | None = None
 
 
 MESSAGE_TYPES: tuple[type[Message], ...] = (

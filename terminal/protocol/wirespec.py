@@ -31,6 +31,7 @@ class FieldDef:
     size: int
     var: bool
     meaning: str
+    length_bytes: int = 1  # a variable field's length prefix: 1 byte, or 2 for one over 255
 
     @property
     def digits(self) -> int:
@@ -41,7 +42,7 @@ class FieldDef:
         return {
             "data_enc": data_enc,
             "len_enc": "b",
-            "len_type": 1 if self.var else 0,
+            "len_type": self.length_bytes if self.var else 0,
             "max_len": self.size,
             "desc": self.meaning,
         }
@@ -57,6 +58,7 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef(30, "reading", "num", 4, False, "meter reading in 0.1 kWh"),
     FieldDef(35, "new_master", "bin", 20, False, "new TMK under the old TMK + check value"),
     FieldDef(36, "differences", "bin", 144, True, "settlement differences: records of 9 bytes"),
+    FieldDef(37, "verify_code", "num", 5, False, "receipt verification code, 10 digits"),
     FieldDef(38, "station_ref", "num", 5, False, "station's reference for the transaction"),
     FieldDef(39, "response", "ascii", 2, False, "response code"),
     FieldDef(41, "terminal_id", "ascii", 8, False, "terminal id"),
@@ -67,6 +69,8 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef(47, "range", "num", 6, False, "range: first and last value, 6 digits each"),
     FieldDef(48, "meter", "bin", 9, False, "meter kind, meter number, card purchase count"),
     FieldDef(49, "sketch", "bin", 128, True, "settlement sketch: power sums of 8 bytes"),
+    FieldDef(50, "chunk", "bin", 960, True, "update package bytes at an offset", 2),
+    FieldDef(51, "offer", "bin", 100, False, "update offer: size, SHA-256, Ed25519 signature"),
     FieldDef(52, "password", "bin", 16, False, "operator password encrypted under the TMK"),
     FieldDef(53, "keys", "bin", 20, False, "MAC key encrypted under the TMK + check value"),
     FieldDef(54, "amounts", "bin", 60, True, "tagged amounts: records of 5 bytes"),

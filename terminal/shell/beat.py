@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,10 @@ class Heartbeat:
         self.version = version
         self.period_s = period_s
         self.beats = 0  # answered heartbeats, for the tests and the bench
+        # Given every approved 0830 besides its command (the desk's update handling); True when
+        # a new version was switched to and the program should end to be started in it.
+        self.on_answer: Callable[[m.Response], Awaitable[bool]] | None = None
+        self.switched = False
 
     def status(self) -> TerminalStatus:
         """What the terminal knows of itself now; a socket link has no signal or cell."""
@@ -79,6 +84,9 @@ class Heartbeat:
             log.info("heartbeat answered %s", reply.response)
             return StationCommand.NONE
         self.beats += 1
+        if self.on_answer is not None and await self.on_answer(reply):
+            self.switched = True
+            log.warning("a new software version is installed: it runs from the next start")
         command = reply.command
         if command is StationCommand.NONE:
             return command

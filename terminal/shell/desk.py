@@ -26,6 +26,7 @@ from terminal.protocol.records import Amount
 from terminal.shell.executor import OperatorAsk
 from terminal.shell.session import NotSignedOn, StationDeclined
 from terminal.shell.terminal import Terminal
+from terminal.shell.updates import Updater, handle_update_offer
 
 if TYPE_CHECKING:
     from drivers.card.profile import CardData
@@ -50,6 +51,8 @@ class Desk:
     ):
         self.terminal = terminal
         self.heartbeat = heartbeat  # sent while signed on; None: only "check network" sends one
+        if heartbeat is not None:  # its answers bring update offers too
+            heartbeat.on_answer = self.heartbeat_answered
         self.beating: asyncio.Task | None = None
         self.session = terminal.session
         self.delivery_first_s = delivery_first_s
@@ -57,6 +60,7 @@ class Desk:
         self.worker: asyncio.Task | None = None
         self.stop = asyncio.Event()
         self.last_txn: str | None = None
+        self.updater: Updater | None = None  # software updates, when the app set them up
 
     def set_operator_question(self, ask: OperatorAsk) -> None:
         """Who answers "no reply after every repeat: wait again?" (the menu)."""
@@ -117,6 +121,8 @@ class Desk:
         self.start_delivery()
         if self.heartbeat is not None and (self.beating is None or self.beating.done()):
             self.beating = asyncio.create_task(self.heartbeat.keep_beating(self.stop))
+        if self.updater is not None:
+            self.updater.ready()  # this version works: a trial of it ends well
         return rq.SignedOn(reply.name or "", reply.batch or 0)
 
     def start_delivery(self) -> None:
@@ -281,7 +287,9 @@ class Desk:
         try:
             reply = await self.session.request(
                 m.HeartbeatRequest(
-                    terminal_id=self.session.terminal_id, trace=self.terminal.journal.take_trace()
+                    terminal_id=self.session.terminal_id,
+                    trace=self.terminal.journal.take_trace(),
+                    version=self.updater.running if self.updater is not None else None,
                 )
             )
         except LinkError as exc:
@@ -289,7 +297,20 @@ class Desk:
         ms = int((time.monotonic() - start) * 1000)
         if not reply.approved:
             return rq.NetworkChecked(False, ms, code=reply.response)
+        # an offer is noted (a bad signature refused at once); downloading waits for idle time
+        await self.heartbeat_answered(reply, budget_bytes=0)
         return rq.NetworkChecked(True, ms)
+
+    async def heartbeat_answered(self, reply: m.Response, budget_bytes: int | None = None) -> bool:
+        """What every 0830 is given to: an update offer is noted, downloaded a budget's worth at
+        a time (the updater's own budget when None) and installed when no transaction is open.
+        True when a new version was switched to: the program should end to be restarted in it."""
+        return await handle_update_offer(
+            self.updater,
+            reply,
+            lambda: bool(self.terminal.journal.open_transactions()),
+            budget_bytes,
+        )
 
     async def reprint(self) -> rq.Reply:
         txn = self.last_txn or self._last_printed()

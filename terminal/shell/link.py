@@ -148,3 +148,66 @@ class StationLink:
             log.warning("dropping an answer without MAC")
             return None
         return answer
+
+    async def exchange_window(
+        self, requests: list[m.Message], key: bytes | None
+    ) -> tuple[list[m.Response], LinkError | None]:
+        """Several requests sent back to back before the first answer, for requests that are safe
+        to repeat (update chunks, R52): one round trip for all of them instead of one each.
+
+        Returns the answers of the leading requests that got one, in request order, and the link
+        error that ended the wait, if any (then the connection is closed). The station answers a
+        connection's frames in order; an answer is matched to its request by type, batch, trace
+        and MAC exactly as ``exchange`` does.
+        """
+        answers: dict[int, m.Response] = {}
+        error: LinkError | None = None
+        try:
+            transport = await self._ensure_connected()
+            for request in requests:
+                data = frame(m.encode(request, key))
+                await transport.send(data)
+                self.bytes_sent += len(data)
+            self.round_trips += 1
+            deadline = time.monotonic() + self.response_timeout
+            while len(answers) < len(requests):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise LinkTimeout(f"no answer within {self.response_timeout:g} s")
+                chunk = await transport.receive(4096, remaining)
+                self.bytes_received += len(chunk)
+                for payload in self._decoder.feed(chunk):
+                    self._match(payload, requests, answers, key)
+        except FrameError as exc:
+            error = LinkError(f"garbled data from the station: {exc}")
+        except LinkError as exc:
+            error = exc
+        if error is not None:
+            await self.close()
+        ordered: list[m.Response] = []
+        while len(ordered) in answers:
+            ordered.append(answers[len(ordered)])
+        return ordered, error
+
+    def _match(
+        self,
+        payload: bytes,
+        requests: list[m.Message],
+        answers: dict[int, m.Response],
+        key: bytes | None,
+    ) -> None:
+        """Give ``payload`` to the first request still waiting that it answers."""
+        try:
+            answer = m.decode(payload)
+        except CodecError as exc:
+            log.warning("dropping an undecodable answer: %s", exc)
+            return
+        trace = getattr(answer, "trace", None)
+        for index, request in enumerate(requests):
+            if index in answers or trace != getattr(request, "trace", None):
+                continue
+            accepted = self._accept(payload, request, RESPONSE_MTI[request.mti], key)
+            if accepted is not None:
+                answers[index] = accepted
+            return
+        log.info("dropping an answer for none of the requests in flight")

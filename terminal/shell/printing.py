@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from offline_queue.journal import Journal
 from terminal.core.engine import View, view_from
@@ -33,6 +33,12 @@ class ReceiptPrinter(Protocol):
     def print_lines(self, lines: list[str], cut: bool = True) -> Any: ...
 
 
+class QrPrinter(ReceiptPrinter, Protocol):
+    """A printer that can also print a QR code below the lines (``drivers.printer``)."""
+
+    def print_lines(self, lines: list[str], cut: bool = True, qr: str | None = None) -> Any: ...
+
+
 class Receipts:
     def __init__(
         self,
@@ -50,20 +56,25 @@ class Receipts:
         self.paper: bool | None = True  # as the last print found it; None: unknown
 
     def header(self) -> ReceiptHeader:
-        return ReceiptHeader(self.utility, self.session.agent_name, self.session.master_key)
+        return ReceiptHeader(self.utility, self.session.agent_name)
 
-    async def print_lines(self, lines: list[str]) -> tuple[bool, str]:
-        """Print in a worker thread; (ok, reason) with reason a text key when not ok."""
+    async def print_lines(self, lines: list[str], qr: str | None = None) -> tuple[bool, str]:
+        """Print in a worker thread; (ok, reason) with reason a text key when not ok. ``qr``
+        goes below the lines on a printer that can print one (the code is printed as text too)."""
         if self.printer is None:
             return False, "no_printer"
-        result = await asyncio.to_thread(self.printer.print_lines, lines)
+        if qr is not None and _prints_qr(self.printer):
+            printer = cast(QrPrinter, self.printer)
+            result = await asyncio.to_thread(printer.print_lines, lines, True, qr)
+        else:
+            result = await asyncio.to_thread(self.printer.print_lines, lines)
         ok, reason = bool(result.ok), str(getattr(result, "reason", "") or "")
         self.paper = ok or reason not in NO_PAPER
         return ok, reason
 
     async def print_receipt(self, view: View, reprint: bool = False) -> tuple[bool, str]:
         receipt = receipt_for(view, self.header(), datetime.now(UTC), reprint)
-        return await self.print_lines(receipt_lines(receipt, self.paper_mm))
+        return await self.print_lines(receipt_lines(receipt, self.paper_mm), receipt.qr_text)
 
     async def reprint(self, txn: str) -> tuple[bool, str]:
         """Print a receipt again, marked 重打; journalled like the first."""
@@ -80,3 +91,9 @@ class Receipts:
 
     async def test_page(self) -> tuple[bool, str]:
         return await self.print_lines(test_page_lines(self.paper_mm))
+
+
+def _prints_qr(printer: ReceiptPrinter) -> bool:
+    import inspect
+
+    return "qr" in inspect.signature(printer.print_lines).parameters

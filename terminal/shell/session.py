@@ -148,6 +148,17 @@ class Session:
             self.lock()
         return reply
 
+    async def exchange_window(
+        self, messages: list[m.Message]
+    ) -> tuple[list[m.Response], LinkError | None]:
+        """Several repeat-safe requests in one round trip (``StationLink.exchange_window``): the
+        answers that came, in order, and the link error that stopped the rest."""
+        answers, error = await self.link.exchange_window(messages, self.key())
+        if any(answer.response in KEY_DROPPED for answer in answers):
+            log.info("station dropped the working key: sign on again")
+            self.lock()
+        return answers, error
+
     async def request(self, message: m.Message) -> m.Response:
         """A non-financial exchange (inquiry, detail, settlement, heartbeat).
 

@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
         )
         trials = 3 if args.quick else 20  # random batches per number of differences
         figures.update(settlement_figures(root / "settle", 200 if args.quick else 1000, trials))
+        from terminal.tools.bench_update import update_figures
+
+        figures.update(update_figures(root / "update", args.rtt_ms, args.kbps))
     checks = _checks(figures)
     figures["targets_met"] = checks
     if args.json:

@@ -77,8 +77,11 @@ REVERSAL = "Reversal (0400, repeat 0401)"
 INQUIRY = "Inquiries (0100)"
 SETTLEMENT = "Settlement (0500) and details (0320)"
 HEARTBEAT = "Heartbeat (0820)"
+RECEIPTS = "Receipt verification code (field 37)"
+UPDATES = "Software updates (0830 offer, 0100 970000 chunks)"
 SECTIONS = (
     FRAMING, CODES, MAC, SIGN_ON, KEYS, FINANCIAL, REVERSAL, INQUIRY, SETTLEMENT, HEARTBEAT,
+    RECEIPTS, UPDATES,
 )  # fmt: skip
 
 

@@ -14,14 +14,16 @@ from typing import Any
 from terminal.protocol import messages as m
 from terminal.protocol.codes import KIND_OF
 from terminal.protocol.digest import summarize
-from terminal.protocol.records import Amount, ListingEntry, Summary
+from terminal.protocol.records import Amount, ListingEntry, Summary, TxnKind
 from terminal.tools.conformance_checks import STATUS
 from terminal.tools.conformance_kit import (
     FRAMING,
     HEARTBEAT,
+    RECEIPTS,
     REPEATS,
     REVERSAL,
     SETTLEMENT,
+    UPDATES,
     Kit,
     P,
     check,
@@ -387,3 +389,43 @@ def frame_split(kit: Kit) -> None:
     raw = c.send_bytes(framed[-1:])
     expect(raw is not None, "no answer to a frame sent byte by byte")
     expect_code(m.decode(raw or b""), "00", "0820 sent byte by byte")
+
+
+@check(UPDATES, "R52", "update-chunk-refused", "970000 for a version not offered → 25; no"
+       " version or a length over 960 → 12")  # fmt: skip
+def update_chunk_refused(kit: Kit) -> None:
+    expect_code(
+        kit.inquire(P.UPDATE_CHUNK, version="0.0.0-none", range=(0, 960)), "25", "a version not"
+        " offered"
+    )  # fmt: skip
+    expect_code(kit.inquire(P.UPDATE_CHUNK, range=(0, 960)), "12", "970000 without field 58")
+    expect_code(
+        kit.inquire(P.UPDATE_CHUNK, version="0.0.0-none", range=(0, 961)), "12", "length 961"
+    )
+
+
+@check(RECEIPTS, "R50", "receipt-code", "an approved 0210 to a version-3 terminal carries a"
+       " 10-digit code in field 37, the same on repeat")  # fmt: skip
+def receipt_code(kit: Kit) -> None:
+    # Its payment, on a connection of its own, goes into the kit's books like any other: the
+    # settlement checks after it settle exactly what the kit posted.
+    d = kit.demo
+    c = kit.connect()
+    try:
+        signed = c.sign_on(d.operator, d.password, trace=kit.c.trace + 1, protocol=3)
+        expect_code(signed, "00", "0800 with field 24 = 3")
+        pay = m.FinancialRequest(processing=P.PREPAYMENT, terminal_id=c.terminal_id,
+                                 batch=c.batch, trace=c.next_trace(), amount_fen=1000,
+                                 customer_no=d.remote)  # fmt: skip
+        answer = c.ask(pay)
+        expect_code(answer, "00", "0200 180000")
+        if pay.batch == kit.c.batch:
+            kit.posted[pay.trace] = (TxnKind.PREPAYMENT, pay.amount_fen)
+        code_ = getattr(answer, "verify_code", None)
+        expect(code_ is not None and len(code_) == 10 and code_.isdigit(),
+               f"approved 0210 to a version-3 terminal: field 37 is {code_!r}")  # fmt: skip
+        again = getattr(c.ask(pay), "verify_code", None)
+        expect(again == code_, f"the repeat's field 37 is {again!r}, the original's {code_!r}")
+    finally:
+        c.close()
+    kit.drop()  # that sign-on replaced the kit's working key

@@ -108,6 +108,8 @@ idle_timeout_s = {idle_timeout_s}
 [journal]
 path = "{self.folder / "journal.db"}"
 key_file = "{self.folder / "journal.key"}"
+[update]
+dir = "{self.folder / "update"}"
 [keys]
 master_key_file = "{self.folder / "master.key"}"
 card_access_key_file = "{self.folder / "card-access.key"}"

@@ -36,6 +36,7 @@ from terminal.protocol.records import (
     TerminalStatus,
     TxnKind,
 )
+from terminal.protocol.update_offer import UpdateOffer
 from terminal.tools.conformance_client import Client
 
 _T = "T0000001"
@@ -99,6 +100,7 @@ def typical_messages() -> list[m.Message]:
             trace=4,
             station_ref=80123,
             amounts={Amount.CREDIT: 76, Amount.AGENT_LIMIT: 1_986_600},
+            verify_code="0123456789",
         ),
         m.FinancialRequest(
             processing=m.Processing.CARD_PURCHASE,
@@ -166,6 +168,27 @@ def typical_messages() -> list[m.Message]:
             version="0.1.0",
         ),
         m.HeartbeatResponse(trace=44, time=_WHEN, command=StationCommand.NONE),
+        m.HeartbeatResponse(
+            trace=45,
+            time=_WHEN,
+            version="0.2.0",
+            offer=UpdateOffer(300_293, bytes(range(32)), bytes(64)),
+        ),
+        m.InquiryRequest(
+            processing=m.Processing.UPDATE_CHUNK,
+            terminal_id=_T,
+            batch=12,
+            trace=46,
+            version="0.2.0",
+            range=(960, 960),
+        ),
+        m.InquiryResponse(
+            processing=m.Processing.UPDATE_CHUNK,
+            batch=12,
+            trace=46,
+            range=(960, 960),
+            chunk=bytes(range(256)) * 3 + bytes(192),
+        ),
     ]
 
 
@@ -340,7 +363,7 @@ def field_table() -> str:
 
     lines = ["| field | name | encoding | bytes | meaning |", "|---:|---|---|---|---|"]
     for f in FIELDS:
-        size = f"1 + up to {f.size}" if f.var else str(f.size)
+        size = f"{f.length_bytes} + up to {f.size}" if f.var else str(f.size)
         lines.append(f"| {f.number} | {f.name} | {_ENCODING[f.kind]} | {size} | {f.meaning} |")
     return "\n".join(lines)
 
