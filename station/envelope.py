@@ -54,6 +54,7 @@ PROCESSING_FOR: dict[type[m.Message], frozenset[int]] = {
     m.SignOnRequest: frozenset({P.SIGN_ON}),
     m.InquiryRequest: frozenset(
         {P.CUSTOMER, P.CUSTOMER_HISTORY, P.AGENT_STATS, P.METER_BILLING, P.RECONCILE}
+        | {P.ROUTE_BOOK}
     ),
     m.FinancialRequest: FINANCIAL - {P.OFFLINE_PAYMENT},
     m.AdviceRequest: FINANCIAL,

@@ -13,6 +13,7 @@ import json
 
 from station.answers import Context, reply
 from station.ledger import Row
+from station.routes import offline_limits
 from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
 from terminal.protocol.codes import PROTOCOL_LEGACY, PROTOCOL_VERSION
@@ -66,7 +67,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         keys=keylib.wrap_key(master, mac_key),
         amounts={
             Amount.AGENT_LIMIT: agent["available_fen"],
-            Amount.OFFLINE_LIMIT: agent["offline_limit_fen"],
+            **offline_limits(db, agent),
         },
         name=agent["name"],
         protocol=speaks,

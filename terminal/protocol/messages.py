@@ -33,6 +33,7 @@ from terminal.protocol.records import (
     Summary,
     TerminalStatus,
 )
+from terminal.protocol.routebook import RouteEntry
 from terminal.protocol.wirespec import BY_NAME, BY_NUMBER, MAC_SIZE, iso_spec
 
 __all__ = ["CodecError", "Processing", "check_mac", "decode", "encode"]
@@ -46,6 +47,7 @@ class Processing(enum.IntEnum):
     AGENT_STATS = 320000  # agent's available limit, today's count and total
     METER_BILLING = 330000  # meter reading in, this month's bill out (抄收一体)
     RECONCILE = 340000  # count and total of a date range (对账)
+    ROUTE_BOOK = 350000  # one page of a route book, for payments taken offline
     BILL_PAYMENT = 170000  # cash against bills; anything over becomes credit
     OFFLINE_PAYMENT = 170200  # a bill payment taken offline, uploaded by advice
     PREPAYMENT = 180000  # cash as credit for coming bills or a remote-prepaid meter
@@ -173,6 +175,8 @@ class InquiryResponse(Response):
     amounts: dict | None = None
     bills: tuple[Bill, ...] | None = None
     payments: tuple[PaymentRecord, ...] | None = None
+    range: tuple[int, int] | None = None  # ROUTE_BOOK: this page and the last page
+    route_book: tuple[RouteEntry, ...] | None = None  # ROUTE_BOOK: this page's customers
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,7 @@ class AdviceResponse(Response):
     processing: Processing = Processing.BILL_PAYMENT
     batch: int = 0
     trace: int = 0
+    amounts: dict | None = None  # offline payment: due after it, and the part that became credit
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,7 @@ def field_table() -> str:
 
     lines = ["| field | name | encoding | bytes | meaning |", "|---:|---|---|---|---|"]
     for f in FIELDS:
-        size = f"1 + up to {f.size}" if f.var else str(f.size)
+        size = f"{f.len_bytes} + up to {f.size}" if f.var else str(f.size)
         lines.append(f"| {f.number} | {f.name} | {_ENCODING[f.kind]} | {size} | {f.meaning} |")
     return "\n".join(lines)
 
