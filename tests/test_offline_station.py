@@ -51,7 +51,8 @@ def test_sign_on_gives_every_offline_limit_and_the_params_table_changes_them(sta
 def test_a_route_book_comes_in_pages_that_fit_the_frame_and_match_the_ledger(station, client):
     first = book_page(client, 0, 1)
     assert first.approved and first.range is not None
-    page, last = first.range
+    assert first.range[0] == 1
+    last = first.range[1]
     entries = list(first.route_book or ())
     for number in range(2, last + 1):
         reply = book_page(client, 0, number)

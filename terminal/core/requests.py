@@ -44,6 +44,7 @@ class Customer:
     bills: tuple[Bill, ...] = ()  # unpaid bills (payment) or 12 months (history)
     payments: tuple[PaymentRecord, ...] = ()  # recent payments (history only)
     meter: MeterInfo | None = None  # card customers: the meter the card feeds
+    offline: bool = False  # from the route book: no link, the payment is taken offline
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,14 @@ class Reprint:
     """Print the last receipt again, marked 重打."""
 
 
+@dataclass(frozen=True)
+class DownloadRouteBook:
+    """Download the route book (the customers of a route, for offline payments); 0: every route
+    of this terminal's agent."""
+
+    route: int = 0
+
+
 Request = (
     SignOn
     | Lock
@@ -202,6 +211,7 @@ Request = (
     | CheckPrinter
     | CheckJournal
     | Reprint
+    | DownloadRouteBook
 )
 
 
@@ -297,6 +307,7 @@ class Paid:
     printed: bool = False
     print_reason: str = ""  # why the receipt did not print (a text key)
     why: str = ""  # HAND_BACK_CASH: "no_answer" or "card_not_written"
+    offline_serial: int = 0  # taken offline: the receipt's 离线 number; the upload confirms it
 
 
 @dataclass(frozen=True)
@@ -401,6 +412,16 @@ class Reprinted:
     reason: str = ""  # a text key; "nothing_to_reprint" when there is no receipt
 
 
+@dataclass(frozen=True)
+class RouteBookLoaded:
+    """The route book is on the terminal: customers, pages and bytes it took."""
+
+    customers: int
+    pages: int
+    bytes: int
+    route: str = ""
+
+
 Reply = (
     Failed
     | Done
@@ -421,6 +442,7 @@ Reply = (
     | PrinterChecked
     | JournalChecked
     | Reprinted
+    | RouteBookLoaded
 )
 
 
@@ -437,3 +459,4 @@ class Status:
     waiting: str = ""  # what the link waits for (a modem wait key, e.g. "wait_sim"); "" none
     waiting_s: int = 0  # for how many seconds so far
     low_power: bool = False  # the module warned of under-voltage: charge the battery
+    offline: int = 0  # payments taken offline, waiting for upload

@@ -14,6 +14,8 @@ from drivers.transport import LinkError
 from offline_queue import outbox
 from offline_queue.journal import Journal
 from terminal.core.requests import PendingItem
+from terminal.protocol import messages as m
+from terminal.protocol.records import Amount
 from terminal.shell.session import Session
 
 
@@ -77,9 +79,7 @@ class Delivery:
                 result.link = str(exc)
             else:
                 if reply.approved:
-                    self.journal.append(
-                        item.txn, outbox.DONE_EVENT[item.kind], {"code": reply.response}
-                    )
+                    self.journal.append(item.txn, outbox.DONE_EVENT[item.kind], _done(reply))
                     self.failures.pop(item.txn, None)
                     result.delivered += 1
                     continue
@@ -118,3 +118,12 @@ class Delivery:
             )
             for future in (stopping, nudged):
                 future.cancel()
+
+
+def _done(reply: m.Response) -> dict:
+    """The acknowledgement's journal payload: the code, and what an offline payment's answer
+    says it became (due after it, the part put to credit)."""
+    amounts = getattr(reply, "amounts", None)
+    if not amounts:
+        return {"code": reply.response}
+    return {"code": reply.response, "amounts": {Amount(k).name: v for k, v in amounts.items()}}

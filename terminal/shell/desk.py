@@ -24,6 +24,7 @@ from terminal.core.receipt import LOCAL_TZ
 from terminal.protocol import messages as m
 from terminal.protocol.records import Amount
 from terminal.shell.executor import OperatorAsk
+from terminal.shell.offline import became_credit
 from terminal.shell.session import NotSignedOn, StationDeclined
 from terminal.shell.terminal import Terminal
 
@@ -98,6 +99,8 @@ class Desk:
                 return rq.JournalChecked(verdict.ok, verdict.entries, verdict.reason)
             case rq.Reprint():
                 return await self.reprint()
+            case rq.DownloadRouteBook(route):
+                return await self.terminal.offline.download(route)
         raise TypeError(f"no handler for {request!r}")
 
     # --- sign-on and background delivery -----------------------------------------------------
@@ -127,7 +130,13 @@ class Desk:
 
     async def find_customer(self, customer_no: str, history: bool) -> rq.Reply:
         processing = m.Processing.CUSTOMER_HISTORY if history else m.Processing.CUSTOMER
-        reply = await self.session.inquire(processing, customer_no=customer_no)
+        try:
+            reply = await self.session.inquire(processing, customer_no=customer_no)
+        except LinkError:
+            if history or not self.terminal.offline.available():
+                raise
+            # No link after the normal attempts: offer the payment against the route book.
+            return rq.CustomerFound(self.terminal.offline.find(customer_no))
         return rq.CustomerFound(rq.customer_of(reply))
 
     async def bill_reading(self, customer_no: str, reading: int) -> rq.Reply:
@@ -171,6 +180,16 @@ class Desk:
     # --- money ---------------------------------------------------------------------------------
 
     async def pay(self, pay: rq.Pay) -> rq.Reply:
+        if pay.customer is not None and pay.customer.offline:
+            finished, taken = await self.terminal.offline.take(pay)
+            self.last_txn = taken.txn
+            return rq.Paid(
+                rq.PayOutcome.APPROVED,
+                taken.txn,
+                printed=finished.message != "receipt_not_printed",
+                print_reason=finished.print_reason,
+                offline_serial=taken.offline_serial,
+            )
         order = self.terminal.order(pay)
         self.last_txn = order.txn
         return self._paid(order.txn, await self.terminal.run(order))
@@ -260,6 +279,12 @@ class Desk:
                         trace=order.trace if order else 0,
                     )
                 )
+        for order, extra in became_credit(journal, self.session.batch):
+            items.append(
+                rq.PendingItem(
+                    order.txn, "offline_credit", order.customer_no or "", extra, order.trace
+                )
+            )
         return rq.Pending(tuple(items))
 
     async def check_network(self) -> rq.Reply:
@@ -305,6 +330,7 @@ class Desk:
             waiting=waiting if waiting.startswith("wait_") else "",
             waiting_s=getattr(transport, "status_seconds", 0),
             low_power=bool(getattr(transport, "low_power", False)),
+            offline=self.terminal.offline.waiting_count(),
         )
 
 

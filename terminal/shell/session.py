@@ -8,6 +8,7 @@ whether the message was an inquiry, a payment, an outbox item or a settlement st
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from drivers.transport import LinkError
 from offline_queue.journal import Journal
@@ -47,6 +48,8 @@ class Session:
         self.agent_name = ""
         self.operator = ""
         self.protocol = PROTOCOL_LEGACY  # the version the station speaks with us (field 24)
+        self.offline_amounts: dict = {}  # field 54 of the last 0810: the offline limits
+        self.signed_on_at: datetime | None = None  # UTC, on this terminal's clock
 
     @property
     def signed_on(self) -> bool:
@@ -72,6 +75,8 @@ class Session:
         self.agent_name = reply.name or ""
         self.protocol = reply.protocol or PROTOCOL_LEGACY  # a station without field 24: 1
         self.operator = account
+        self.offline_amounts = dict(reply.amounts or {})
+        self.signed_on_at = datetime.now(UTC)
         next_trace = max(self.journal.counter("next_trace", 1), reply.trace)
         self.journal.set_counter("next_trace", next_trace)
         self.journal.set_counter("batch", self.batch)

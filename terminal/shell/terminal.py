@@ -23,6 +23,7 @@ from terminal.protocol import messages as m
 from terminal.shell.delivery import Delivery, DrainResult
 from terminal.shell.executor import CardWriter, Executor
 from terminal.shell.link import StationLink
+from terminal.shell.offline import Offline
 from terminal.shell.printing import ReceiptPrinter, Receipts
 from terminal.shell.session import Session
 
@@ -54,6 +55,7 @@ class Terminal:
         self.executor = Executor(
             journal, self.session, self.receipts, card, repeats, owed=self.delivery.nudge
         )
+        self.offline = Offline(journal, self.session, self.receipts, owed=self.delivery.nudge)
         self._settlement: Settlement | None = None
 
     @property
@@ -78,6 +80,7 @@ class Terminal:
         return await self.executor.run(order)
 
     async def recover(self) -> list[tuple[str, e.Finished]]:
+        self.offline.recover()
         return await self.executor.recover()
 
     async def drain_outbox(self) -> DrainResult:
