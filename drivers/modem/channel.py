@@ -146,6 +146,10 @@ class Modem:
     def _on_urc(self, kind: str, line: str) -> None:
         if kind in ("reboot", "ready"):
             self.booted.set()
+            # A module that restarted owes nothing from before: a late final still owed to a
+            # command that gave up would otherwise take the next command's (a send's SEND OK
+            # after a long loss of coverage, which then waited out its whole timeout).
+            self._owed.clear()
         if kind == "info":
             return
         self.on_urc(kind, line)
@@ -196,8 +200,13 @@ class Modem:
         except OSError as exc:
             raise ModemError(f"cannot write to the modem: {exc}") from None
         except LinkError:
-            if not exchange.done:  # cut short by the link going away: its reply may come
-                self._gave_up(command)
+            if not exchange.done:
+                # Cut short by the link going away (PDP DEACT, CLOSED): the connection it used
+                # is gone, so a late final comes at once if at all, and the resync's quiet
+                # window drops it. Owing it for the command's whole bound instead let it take
+                # the next send's SEND OK after coverage came back, which then timed out and
+                # owed again, send after send.
+                self.dirty = True
             raise
         finally:
             self._exchange = None
