@@ -23,6 +23,7 @@ from terminal.core.lifecycle import POSTED, State
 from terminal.core.receipt import LOCAL_TZ
 from terminal.protocol import messages as m
 from terminal.protocol.records import Amount
+from terminal.shell.delivery import DrainResult
 from terminal.shell.executor import OperatorAsk
 from terminal.shell.offline import became_credit
 from terminal.shell.session import NotSignedOn, StationDeclined
@@ -49,6 +50,7 @@ class Desk:
         self.worker: asyncio.Task | None = None
         self.stop = asyncio.Event()
         self.last_txn: str | None = None
+        self.lost_with: DrainResult | None = None  # the delivery round current when it was lost
 
     def set_operator_question(self, ask: OperatorAsk) -> None:
         """Who answers "no reply after every repeat: wait again?" (the menu)."""
@@ -130,14 +132,28 @@ class Desk:
 
     async def find_customer(self, customer_no: str, history: bool) -> rq.Reply:
         processing = m.Processing.CUSTOMER_HISTORY if history else m.Processing.CUSTOMER
+        offline = self.terminal.offline
+        if not history and offline.available() and self._still_offline():
+            # The link was lost and the outbox has not got through since: do not make the
+            # villager wait for another round of attempts, take it against the route book.
+            return rq.CustomerFound(offline.find(customer_no))
         try:
             reply = await self.session.inquire(processing, customer_no=customer_no)
         except LinkError:
-            if history or not self.terminal.offline.available():
+            if history or not offline.available():
                 raise
+            self.lost_with = self.terminal.delivery.last
             # No link after the normal attempts: offer the payment against the route book.
-            return rq.CustomerFound(self.terminal.offline.find(customer_no))
+            return rq.CustomerFound(offline.find(customer_no))
         return rq.CustomerFound(rq.customer_of(reply))
+
+    def _still_offline(self) -> bool:
+        """Lost at the last inquiry, and no delivery round since got through without a link
+        problem (the delivery worker keeps trying; its first clean round means it is back)."""
+        last = self.terminal.delivery.last
+        if self.lost_with is not None and last is not self.lost_with and not last.link:
+            self.lost_with = None
+        return self.lost_with is not None
 
     async def bill_reading(self, customer_no: str, reading: int) -> rq.Reply:
         reply = await self.session.inquire(
@@ -263,6 +279,7 @@ class Desk:
         )
 
     def pending(self) -> rq.Reply:
+        self.terminal.delivery.nudge()  # the operator asks what waits: try to deliver it now
         items = self.terminal.delivery.items()
         journal = self.terminal.journal
         for txn in journal.open_transactions():

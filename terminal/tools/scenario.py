@@ -15,6 +15,8 @@ One step per line; ``#`` starts a comment::
     expect TEXT            the current screen shows TEXT (waits up to 20 s)
     expect-receipt TEXT    a printed receipt shows TEXT
     check books            journal and ledger hold the same payments, nothing left to deliver
+    counter pay CUSTOMER   the customer pays every unpaid bill at the utility's counter (the
+                           station's own entry, not through this terminal)
 
 ``parse`` names the line of any malformed step; ``Runner.run`` prints every screen and receipt as
 text and returns non-zero, naming the line, when an expectation fails.
@@ -107,6 +109,12 @@ def parse(text: str) -> list[Step]:
         elif verb in ("expect", "expect-receipt"):
             if not arg:
                 raise ScenarioError(f"line {number}: {verb} needs the text to look for")
+        elif verb == "counter":
+            words = arg.split()
+            if len(words) != 2 or words[0] != "pay" or not (
+                len(words[1]) == 10 and words[1].isascii() and words[1].isdigit()
+            ):
+                raise ScenarioError(f"line {number}: counter pay CUSTOMER (10 digits)")
         elif verb == "power-cut" or (verb == "check" and arg == "books"):
             if verb == "power-cut" and arg:
                 raise ScenarioError(f"line {number}: power-cut takes nothing")
@@ -255,6 +263,10 @@ class Runner:
             )
         elif verb == "check":
             return self._check_books()
+        elif verb == "counter":
+            from terminal.tools.village_day import pay_at_counter
+
+            pay_at_counter(self.stack.folder / "station.db", arg.split()[1])
         return ""
 
     def _expect(self, condition, failure: str, tick_s: float) -> str:
