@@ -20,9 +20,11 @@ import sys
 from pathlib import Path
 
 from offline_queue.journal import Journal
+from terminal.core.cash import Tender
+from terminal.core.requests import Pay, PayFlow
 from tests.terminal_kit import WANG, bill_order, card_order, make_terminal, prepay_order
 
-FLOWS = ("bill", "prepay", "settle", "card")
+FLOWS = ("bill", "prepay", "settle", "card", "offline")
 
 
 COUNT = {"n": 0}
@@ -75,6 +77,13 @@ async def flow(args) -> dict:
         order = await card_order(t, await t.card.read(), 10000)
         arm(args.kill)
         await t.run(order)
+        await t.drain_outbox()
+    elif args.flow == "offline":
+        # Taken against the route book (the link is not used to take it), then uploaded.
+        await t.offline.download()
+        pay = Pay(PayFlow.PREPAY, Tender(5000, 5000), t.offline.find("0100000001"))
+        arm(args.kill)
+        await t.offline.take(pay)
         await t.drain_outbox()
     elif args.flow == "settle":
         await t.run(await bill_order(t, WANG))

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import RunningStation
 from tests.terminal_kit import journal_view, ledger_view, make_terminal
 
-APPENDS = {"bill": 7, "prepay": 7, "settle": 1, "card": 9}
+APPENDS = {"bill": 7, "prepay": 7, "settle": 1, "card": 9, "offline": 5}
 
 
 def driver(port, folder, *args, expect_killed=False):
