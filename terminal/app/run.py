@@ -107,6 +107,7 @@ def build_terminal(config):
         repeats=config.timeouts.repeats,
         utility=config.terminal.utility_name,
         paper_mm=config.printer.paper_width_mm,
+        sms_number=config.station.sms_number,
     )
     return terminal, starter
 

@@ -17,6 +17,7 @@ from terminal.core.requests import PendingItem
 from terminal.protocol import messages as m
 from terminal.protocol.records import Amount
 from terminal.shell.session import Session
+from terminal.shell.sms_path import SmsPath
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Delivery:
         self.failures: dict[str, int] = {}  # txn -> failed attempts since it was last delivered
         self.last = DrainResult()  # the last round: why the first remaining item is stuck
         self._nudged = asyncio.Event()
+        self.second_path: SmsPath | None = None  # binary SMS for uploads (config station.sms)
 
     def pending(self) -> list[outbox.Item]:
         return outbox.pending(self.journal)
@@ -77,6 +79,8 @@ class Delivery:
                 reply = await self.session.exchange(item.message())
             except LinkError as exc:
                 result.link = str(exc)
+                if self.second_path is not None:  # GPRS failed: uploads may still go by SMS
+                    await self.second_path.send_waiting(self.pending())
             else:
                 if reply.approved:
                     self.journal.append(item.txn, outbox.DONE_EVENT[item.kind], _done(reply))

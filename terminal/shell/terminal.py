@@ -26,6 +26,7 @@ from terminal.shell.link import StationLink
 from terminal.shell.offline import Offline
 from terminal.shell.printing import ReceiptPrinter, Receipts
 from terminal.shell.session import Session
+from terminal.shell.sms_path import SmsPath
 
 if TYPE_CHECKING:
     from terminal.shell.settlement import Settlement, SettlementOutcome
@@ -44,6 +45,7 @@ class Terminal:
         repeats: int = 2,
         utility: str = "县供电公司",
         paper_mm: int = 58,
+        sms_number: str = "",
     ) -> None:
         self.journal = journal
         self.link = link
@@ -56,6 +58,8 @@ class Terminal:
             journal, self.session, self.receipts, card, repeats, owed=self.delivery.nudge
         )
         self.offline = Offline(journal, self.session, self.receipts, owed=self.delivery.nudge)
+        if sms_number:
+            self.delivery.second_path = SmsPath(journal, self.session, sms_number)
         self._settlement: Settlement | None = None
 
     @property
