@@ -12,7 +12,7 @@ import dataclasses
 import json
 from typing import Any
 
-from station import customers, grants
+from station import customers, grants, routes
 from station.answers import Context, Declined, reply
 from station.ledger import Row
 from terminal.protocol import messages as m
@@ -180,6 +180,8 @@ def offline_payment(
     posting.effects["agent"] = [terminal["agent_id"], amount]
     _settle_bills(ctx, customer, amount, posting)
     posting.customer_no = customer["customer_no"]
+    if not routes.speaks_offline(ctx.ledger, request.terminal_id):
+        return reply(request, Code.APPROVED)  # an older terminal's 0230 has no field 54
     after = customers.find(ctx.ledger, customer["customer_no"], None)
     return reply(
         request,

@@ -19,6 +19,7 @@ from station import customers
 from station.answers import Context, Declined, reply
 from station.ledger import Ledger, Row
 from terminal.protocol import messages as m
+from terminal.protocol.codes import OFFLINE_VERSION
 from terminal.protocol.records import Amount, MeterKind
 from terminal.protocol.responses import Code
 from terminal.protocol.routebook import RouteEntry, pages
@@ -33,9 +34,15 @@ OFFLINE_PARAMS: dict[str, tuple[Amount, int]] = {
 }
 
 
+def speaks_offline(ledger: Ledger, terminal_id: str) -> bool:
+    """The version the terminal signed on with (kept per terminal in ``params``) has offline
+    collection's fields (R10): an older decoder refuses them."""
+    return int(ledger.param(f"protocol.{terminal_id}", "1") or 1) >= OFFLINE_VERSION
+
+
 def offline_limits(ledger: Ledger, agent: Row) -> dict[Amount, int]:
-    """Field 54 tags 6 and 8–11 of an approved 0810."""
-    limits = {Amount.OFFLINE_LIMIT: agent["offline_limit_fen"]}
+    """Field 54 tags 8–11 of an approved 0810 (tag 6 goes to every version)."""
+    limits: dict[Amount, int] = {}
     for name, (tag, default) in OFFLINE_PARAMS.items():
         limits[tag] = int(ledger.param(name, str(default)) or default)
     return limits

@@ -16,7 +16,7 @@ from station.ledger import Row
 from station.routes import offline_limits
 from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
-from terminal.protocol.codes import PROTOCOL_LEGACY, PROTOCOL_VERSION
+from terminal.protocol.codes import OFFLINE_VERSION, PROTOCOL_LEGACY, PROTOCOL_VERSION
 from terminal.protocol.records import Amount, StationCommand
 from terminal.protocol.responses import Code
 
@@ -54,6 +54,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         db.login_failed(request.account, failures, locked)
         return reply(request, Code.OPERATOR_LOCKED if locked else Code.WRONG_PASSWORD)
     db.login_succeeded(request.account)
+    db.set_param(f"protocol.{request.terminal_id}", str(speaks or PROTOCOL_LEGACY))
     mac_key = ctx.new_key()
     db.set_mac_key(request.terminal_id, mac_key)
     agent = db.agent(terminal["agent_id"])
@@ -67,7 +68,8 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         keys=keylib.wrap_key(master, mac_key),
         amounts={
             Amount.AGENT_LIMIT: agent["available_fen"],
-            **offline_limits(db, agent),
+            Amount.OFFLINE_LIMIT: agent["offline_limit_fen"],
+            **(offline_limits(db, agent) if (speaks or 1) >= OFFLINE_VERSION else {}),
         },
         name=agent["name"],
         protocol=speaks,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from terminal.protocol import messages as m
+from terminal.protocol.codes import PROTOCOL_VERSION
 from terminal.protocol.framing import frame
 from terminal.protocol.records import Amount, MeterKind
 from terminal.protocol.routebook import RouteEntry, pack_entries, pages, unpack_entries
@@ -17,7 +18,7 @@ ON_ROUTE = "0100000001"
 @pytest.fixture
 def client(station):
     c = station.client()
-    assert c.sign_on().approved
+    assert c.sign_on(protocol=PROTOCOL_VERSION).approved
     yield c
     c.close()
 
@@ -37,14 +38,16 @@ def book_page(client, route: int, page: int) -> m.InquiryResponse:
 
 def test_sign_on_gives_every_offline_limit_and_the_params_table_changes_them(station):
     c = station.client()
-    amounts = c.sign_on().amounts
+    old = c.sign_on().amounts  # a terminal before version 3: its decoder knows tags 1-7 only
+    assert max(old) == Amount.OFFLINE_LIMIT
+    amounts = c.sign_on(protocol=PROTOCOL_VERSION).amounts
     assert amounts[Amount.OFFLINE_LIMIT] == 50_000  # agents.offline_limit_fen of A0001
     assert amounts[Amount.OFFLINE_TOTAL] == 1_000_000
     assert amounts[Amount.OFFLINE_COUNT] == 100
     assert amounts[Amount.ROUTE_BOOK_HOURS] == 72
     assert amounts[Amount.SIGN_ON_HOURS] == 24
     station.ledger.set_param("offline_count_limit", "5")
-    assert c.sign_on().amounts[Amount.OFFLINE_COUNT] == 5
+    assert c.sign_on(protocol=PROTOCOL_VERSION).amounts[Amount.OFFLINE_COUNT] == 5
     c.close()
 
 
@@ -122,6 +125,17 @@ def test_offline_payment_against_a_bill_paid_at_the_counter_becomes_credit(stati
 def test_offline_payment_as_the_route_book_said_leaves_no_credit(client):
     answer = client.request(offline(client, WANG, 13208))
     assert answer.amounts == {Amount.DUE: 0, Amount.CREDIT: 0}
+
+
+def test_an_older_terminals_offline_answer_has_no_field_54(station):
+    c = station.client()
+    assert c.sign_on(protocol=2).approved
+    assert client_offline_answer(c).amounts is None
+    c.close()
+
+
+def client_offline_answer(c) -> m.Response:
+    return c.request(offline(c, WANG, 100))
 
 
 def test_offline_prepayment_of_a_remote_prepaid_customer_is_posted_a_card_one_is_not(client):

@@ -10,6 +10,7 @@ import pytest
 
 from terminal.protocol import messages as m
 from terminal.protocol.cardgrant import GrantKind, card_key
+from terminal.protocol.codes import PROTOCOL_VERSION
 from terminal.protocol.digest import summarize
 from terminal.protocol.records import Amount, MeterInfo, MeterKind, Summary, TxnKind
 
@@ -766,11 +767,12 @@ def test_an_unexpected_error_in_a_handler_is_answered_96_and_logged(
 def test_sign_on_agrees_a_protocol_version_and_old_terminals_speak_version_1(station):
     new = station.client()
     assert new.sign_on(protocol=2).protocol == 2
+    assert new.sign_on(protocol=PROTOCOL_VERSION).protocol == PROTOCOL_VERSION
     old = station.client()
     reply = old.sign_on()  # no field 24: version 1, and no field 24 back either
     assert reply.approved and reply.protocol is None
     newer = station.client()
-    assert newer.sign_on(protocol=7).protocol == 2  # the station's latest; the terminal decides
+    assert newer.sign_on(protocol=7).protocol == PROTOCOL_VERSION  # the station's latest
 
 
 def test_a_protocol_version_the_station_does_not_serve_is_declined_without_a_login_attempt(

@@ -13,8 +13,12 @@ from terminal.protocol.records import TxnKind
 # Field 24 at sign-on: the protocol version this code speaks. A terminal that sends no field 24
 # speaks version 1 (the protocol before field 24 existed); the station answers, in the 0810's
 # field 24, the version it will speak with this terminal, and only to a terminal that asked.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 PROTOCOL_LEGACY = 1
+# From version 3 on: offline collection — 0100 350000 (route book, field 45), 0810 field 54
+# tags 8–11, the 0230 answer to an offline payment with field 54. An older terminal's decoder
+# would refuse those tags and that field, so the station sends them only from this version on.
+OFFLINE_VERSION = 3
 
 # A 340000 reconciliation covers at most this many days, first and last included (R38).
 RECONCILE_DAYS_MAX = 28
