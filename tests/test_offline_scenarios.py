@@ -48,6 +48,13 @@ def test_an_offline_payment_meeting_a_bill_paid_at_the_counter_is_reported(tmp_p
     assert "已转入预存" in done.stdout and "已转预存（账单已变）" in done.stdout
 
 
+def test_gprs_lost_but_sms_going_the_upload_reaches_the_station_by_sms_first(tmp_path):
+    done = play(village_day.sms_day(), tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert done.stdout.count("SMS 短信到主站: 已入账 00") == 1  # posted by the SMS
+    assert "books agree: 1 payments" in done.stdout  # the GPRS upload after it: a repeat
+
+
 def test_counter_pay_names_a_customer():
     assert parse("counter pay 0100000001\n")[0].arg == "pay 0100000001"
     with pytest.raises(ScenarioError, match="line 1: counter pay CUSTOMER"):

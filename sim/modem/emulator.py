@@ -167,8 +167,10 @@ class ModemEmulator(TcpSide, FieldBehaviour):
                     self.csq = int(csq)
                 case ["gprs", ("up" | "down") as state]:
                     self.gprs = state == "up"
-                    if not self.gprs and self.active:
-                        self.pdp_deact()
+                    if not self.gprs:
+                        self.attached = False  # detached from the packet domain
+                        if self.active:
+                            self.pdp_deact()
                 case ["registration", ("on" | "off") as state]:
                     self.registered = state == "on"
                 case ["slow-activation", seconds]:
@@ -338,7 +340,7 @@ class ModemEmulator(TcpSide, FieldBehaviour):
     def _activate(self) -> None:
         if self.activation_s:
             time.sleep(self.activation_s)
-        if not (self.registered and self.attached):
+        if not (self.registered and self.attached and self.gprs):
             self._reply("ERROR")
             return
         self.active = True

@@ -8,7 +8,9 @@ freshly seeded demo ledger rather than kept as fixed files:
   bill payments offline, have one refused over the limit and one not in the route book, get
   the link back, let the outbox upload, settle; the receipts say 离线 and the books agree;
 * ``counter_paid``: an offline payment whose bills the customer pays at the counter before
-  the upload: the money becomes credit, and the pending screen and the slip say so.
+  the upload: the money becomes credit, and the pending screen and the slip say so;
+* ``sms_day``: GPRS lost while the module stays registered: the upload goes by SMS, the station
+  posts it, and the GPRS upload when it returns is a repeat.
 
 ``python -m terminal.tools.village_day village_day > FILE`` prints one; ``gridpos demo
 --headless --script FILE`` plays it.
@@ -94,6 +96,16 @@ def counter_paid() -> str:
     return "\n".join(steps) + "\n"
 
 
+def sms_day() -> str:
+    """GPRS lost but the module still registered: the offline payment's upload goes by SMS and
+    the station takes it; when GPRS returns the upload is a repeat, posted once."""
+    ((number, due),) = route_dues(1)
+    steps = ["# Written by terminal.tools.village_day for today's demo ledger.", *LOGIN]
+    steps += [*DOWNLOAD, "link gprs-down", *_offline_bill(number, due, 1)]
+    steps += ["expect-sms 已入账 00", "link gprs-up", "key 9", "key OK", "check books"]
+    return "\n".join(steps) + "\n"
+
+
 def pay_at_counter(ledger_path: Path, customer_no: str) -> None:
     """The customer pays every unpaid bill at the utility's counter: the station's own entry,
     on its own connection to the ledger (the station's process keeps running)."""
@@ -109,7 +121,8 @@ def pay_at_counter(ledger_path: Path, customer_no: str) -> None:
 
 def main() -> int:
     which = sys.argv[1] if len(sys.argv) > 1 else "village_day"
-    print({"village_day": village_day, "counter_paid": counter_paid}[which](), end="")
+    scripts = {"village_day": village_day, "counter_paid": counter_paid, "sms_day": sms_day}
+    print(scripts[which](), end="")
     return 0
 
 
