@@ -55,15 +55,17 @@ class Offline:
         """Every page of the route book, then the book replaced at once (a cut-off download
         leaves the previous book)."""
         entries: list[RouteEntry] = []
-        page, last, size, village = 1, 1, 0, ""
+        page, last, village = 1, 1, ""
+        link = self.session.link
+        start = link.bytes_sent + link.bytes_received
         while page <= last:
             reply = await self.session.inquire(m.Processing.ROUTE_BOOK, days=(route, page))
-            size += len(m.encode(reply, None)) + 10  # the length prefix and the MAC
             entries += reply.route_book or ()
             village = village or reply.address or ""
             last = reply.range[1] if reply.range else page
             page += 1
         self.book.replace(entries, village, datetime.now(UTC))
+        size = link.bytes_sent + link.bytes_received - start  # both ways, frames and MACs
         return RouteBookLoaded(len(entries), last, size, village)
 
     # --- with no link ------------------------------------------------------------------
