@@ -77,8 +77,10 @@ REVERSAL = "Reversal (0400, repeat 0401)"
 INQUIRY = "Inquiries (0100)"
 SETTLEMENT = "Settlement (0500) and details (0320)"
 HEARTBEAT = "Heartbeat (0820)"
+OFFLINE = "Offline collection"
 SECTIONS = (
     FRAMING, CODES, MAC, SIGN_ON, KEYS, FINANCIAL, REVERSAL, INQUIRY, SETTLEMENT, HEARTBEAT,
+    OFFLINE,
 )  # fmt: skip
 
 
