@@ -17,6 +17,8 @@ from datetime import date, datetime
 from typing import Protocol
 
 from terminal.core.cash import Tender
+from terminal.core.routebook_requests import DownloadRouteBook as DownloadRouteBook
+from terminal.core.routebook_requests import RouteBookLoaded as RouteBookLoaded
 from terminal.protocol.messages import InquiryResponse
 from terminal.protocol.records import Amount, Bill, MeterInfo, PaymentRecord
 from terminal.protocol.responses import KEY_DROPPED
@@ -185,14 +187,6 @@ class CheckJournal:
 @dataclass(frozen=True)
 class Reprint:
     """Print the last receipt again, marked 重打."""
-
-
-@dataclass(frozen=True)
-class DownloadRouteBook:
-    """Download the route book (the customers of a route, for offline payments); 0: every route
-    of this terminal's agent."""
-
-    route: int = 0
 
 
 Request = (
@@ -410,16 +404,6 @@ class Reprinted:
 
     ok: bool
     reason: str = ""  # a text key; "nothing_to_reprint" when there is no receipt
-
-
-@dataclass(frozen=True)
-class RouteBookLoaded:
-    """The route book is on the terminal: customers, pages and bytes it took."""
-
-    customers: int
-    pages: int
-    bytes: int
-    route: str = ""
 
 
 Reply = (
