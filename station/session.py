@@ -69,7 +69,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         amounts={
             Amount.AGENT_LIMIT: agent["available_fen"],
             Amount.OFFLINE_LIMIT: agent["offline_limit_fen"],
-            **(offline_limits(db, agent) if (speaks or 1) >= OFFLINE_VERSION else {}),
+            **(offline_limits(db, agent) if (speaks or 1) >= OFFLINE_VERSION else {}),  # R47
         },
         name=agent["name"],
         protocol=speaks,

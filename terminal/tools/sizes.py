@@ -35,6 +35,7 @@ from terminal.protocol.records import (
     TerminalStatus,
     TxnKind,
 )
+from terminal.protocol.routebook import RouteEntry
 from terminal.tools.conformance_client import Client
 
 _T = "T0000001"
@@ -126,6 +127,24 @@ def typical_messages() -> list[m.Message]:
             time=_WHEN,
         ),
         m.AdviceResponse(batch=12, trace=4),
+        m.InquiryResponse(  # a route book page (R46)
+            processing=m.Processing.ROUTE_BOOK,
+            batch=12,
+            trace=5,
+            range=(1, 8),
+            address="城关镇石门村",
+            amounts={Amount.COUNT: 300},
+            route_book=tuple(
+                RouteEntry(f"01{i:08d}", MeterKind.POSTPAID, 13208, 0, 2, "王秀英")
+                for i in range(40)
+            ),
+        ),
+        m.AdviceResponse(  # an offline payment's answer (R48)
+            processing=m.Processing.OFFLINE_PAYMENT,
+            batch=12,
+            trace=6,
+            amounts={Amount.DUE: 0, Amount.CREDIT: 76},
+        ),
         m.ReversalRequest(
             terminal_id=_T, batch=12, trace=4, amount_fen=13400, customer_no=_CUSTOMER
         ),
