@@ -178,8 +178,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "No link: OK takes the payment offline (confirmed after upload)",
     ),
     "off_taken": (
-        "离线收费 序号L{serial:05d}，联网后自动上传",
-        "Taken offline, serial L{serial:05d}; uploaded when the link returns",
+        "离线收款已记录 序号L{serial:05d}，联网后自动上传确认",
+        "Taken offline, serial L{serial:05d}; confirmed after upload when the link returns",
     ),
     "off_no_book": ("无信号，且未下载抄收册，不能离线收费", "No link and no route book"),
     "off_not_in_book": ("该户不在抄收册中，不能离线收费", "Customer not in the route book"),

@@ -163,13 +163,13 @@ def confirm_lines(customer: Customer | None, tender: Tender, locale: str) -> lis
 
 
 def approved_lines(paid: Paid, tender: Tender, card_written: bool, locale: str) -> list[str]:
-    lines = [t("approved", locale)]
+    # Taken offline: nothing is approved yet, the receipt says it will be confirmed.
+    lines = [t("off_taken", locale, serial=paid.offline_serial)] if paid.offline_serial else []
+    lines = lines or [t("approved", locale)]
     if tender.change_fen > 0:
         lines.append(t("give_change", locale, change=yuan(tender.change_fen)))
     if card_written:
         lines.append(t("card_done", locale))
-    if paid.offline_serial:
-        lines.append(t("off_taken", locale, serial=paid.offline_serial))
     if paid.printed:
         lines.append(t("receipt_printed", locale))
     else:
