@@ -107,6 +107,9 @@ class Delivery:
         """
         wait = first_s
         while not stop.is_set():
+            # Cleared before the round, not after: a nudge that comes while the round runs (the
+            # link came back as it failed) must start another round, not wait out the back-off.
+            self._nudged.clear()
             result = await self.drain()
             if result.remaining == 0:
                 wait = first_s
@@ -114,7 +117,6 @@ class Delivery:
             else:
                 timeout = wait
                 wait = min(wait * 2, max_s)
-            self._nudged.clear()
             stopping = asyncio.ensure_future(stop.wait())
             nudged = asyncio.ensure_future(self._nudged.wait())
             await asyncio.wait(
