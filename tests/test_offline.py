@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from terminal.core.cash import Tender
 from terminal.core.requests import (
+    AgentStats,
     CustomerFound,
     DownloadRouteBook,
     Failed,
@@ -21,6 +22,7 @@ from terminal.core.requests import (
     Settle,
     Settled,
     ShowPending,
+    SignOn,
 )
 from terminal.shell.desk import Desk
 from terminal.tools.books import books_agree
@@ -206,5 +208,45 @@ def test_a_power_cut_between_journal_and_receipt_marks_the_receipt_unprinted(sta
         assert (await t2.drain_outbox()).remaining == 0
         assert t2.journal.state(order.txn) is State.COMPLETED
         assert books_agree(t2.journal, station.ledger, "T0000001").agree
+
+    asyncio.run(go())
+
+
+def test_switched_off_in_the_village_the_operator_signs_on_again_offline(station, tmp_path):
+    """A restart with no link: the last sign-on's operator and password resume it for offline
+    payments (within its age); a wrong password is 55; once the link is back, an online sign-on
+    uploads what was taken."""
+    from terminal.core.requests import SignedOn
+
+    async def go():
+        t = make_terminal(tmp_path, station.port)
+        await Desk(t).sign_on("100101", "123456")
+        await t.offline.download()
+        await t.link.close()
+        t.journal.close()  # the battery is changed in the village
+        t2 = make_terminal(tmp_path, station.port)
+        desk = Desk(t2)
+        coverage = Coverage(t2)
+        await coverage.lose()
+        assert await desk.handle(SignOn("100101", "654321")) == Failed(code="55")
+        other = await desk.handle(SignOn("100102", "123456"))
+        assert isinstance(other, Failed) and other.link  # not the operator of the last sign-on
+        resumed = await desk.handle(SignOn("100101", "123456"))
+        assert isinstance(resumed, SignedOn) and resumed.agent == "城关镇代收点"
+        (customer,) = await offline_customers(desk, station, 1)
+        paid = await desk.handle(Pay(PayFlow.PREPAY, Tender(3000, 3000), customer))
+        assert isinstance(paid, Paid) and paid.offline_serial == 1
+        stats = await desk.handle(AgentStats())
+        assert stats == Failed(link="offline_signed_on")  # online work needs a real sign-on
+        old = datetime.now(UTC) - timedelta(hours=25)
+        t2.session.signed_on_at = old
+        assert await desk.handle(FindCustomer(customer.customer_no)) == Failed(
+            code="off_sign_on_old"
+        )
+        coverage.back()
+        assert isinstance(await desk.handle(SignOn("100101", "123456")), SignedOn)
+        await uploaded(t2)
+        assert books_agree(t2.journal, station.ledger, "T0000001").agree
+        await desk.close()
 
     asyncio.run(go())

@@ -195,6 +195,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "trace {trace}",
     ),
     "offline_n": ("离{n}", "off {n}"),
+    "offline_signed_on": (
+        "无信号时离线登录，仅可离线收费；联网后请重新签到",
+        "signed on with no link: offline payments only; sign on again when the link is back",
+    ),
     "pending_open": ("{txn} {state}", "{txn} {state}"),
     "state_unknown": ("结果未知", "outcome unknown"),
     "state_sent": ("已发送未应答", "sent, no answer yet"),

@@ -62,6 +62,8 @@ class Desk:
         except StationDeclined as exc:
             return rq.Failed(code=exc.code)
         except NotSignedOn:
+            if self.session.offline_only:  # signed on with no link: the station needs a sign-on
+                return rq.Failed(link="offline_signed_on")
             return rq.Failed(code="A3")
         except LinkError as exc:
             return rq.Failed(link=str(exc))
@@ -108,7 +110,18 @@ class Desk:
     # --- sign-on and background delivery -----------------------------------------------------
 
     async def sign_on(self, account: str, password: str) -> rq.Reply:
-        reply = await self.session.sign_on(account, password)
+        try:
+            reply = await self.session.sign_on(account, password)
+        except LinkError:
+            # No link: the operator of the last sign-on may resume it for offline payments.
+            why = self.session.resume_offline(account, password)
+            if why == "55":
+                return rq.Failed(code="55")
+            if why is not None or not self.terminal.offline.available():
+                raise
+            await self.terminal.recover()  # what needs no link (receipts cut off mid-print)
+            self.start_delivery()
+            return rq.SignedOn(self.session.agent_name, self.session.batch)
         await self.terminal.recover()
         self.start_delivery()
         return rq.SignedOn(reply.name or "", reply.batch or 0)
@@ -133,7 +146,8 @@ class Desk:
     async def find_customer(self, customer_no: str, history: bool) -> rq.Reply:
         processing = m.Processing.CUSTOMER_HISTORY if history else m.Processing.CUSTOMER
         offline = self.terminal.offline
-        if not history and offline.available() and self._still_offline():
+        still_offline = self.session.offline_only or self._still_offline()
+        if not history and offline.available() and still_offline:
             # The link was lost and the outbox has not got through since: do not make the
             # villager wait for another round of attempts, take it against the route book.
             return rq.CustomerFound(offline.find(customer_no))

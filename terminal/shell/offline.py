@@ -79,8 +79,10 @@ class Offline:
             raise StationDeclined(refusal)
 
     def available(self) -> bool:
-        """A route book is on the terminal and the operator signed on this run."""
-        return self.book.taken() is not None and self.session.signed_on
+        """A route book is on the terminal and the operator signed on (or resumed the last
+        sign-on with no link)."""
+        session = self.session
+        return self.book.taken() is not None and (session.signed_on or session.offline_only)
 
     def find(self, customer_no: str) -> Customer:
         """The customer from the route book, less what was taken from them offline since it was

@@ -18,6 +18,7 @@ from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
 from terminal.protocol.codes import PROTOCOL_LEGACY, PROTOCOL_VERSION
 from terminal.protocol.responses import KEY_DROPPED
+from terminal.shell import offline_login
 from terminal.shell.link import StationLink
 
 log = logging.getLogger("gridpos.terminal")
@@ -50,6 +51,7 @@ class Session:
         self.protocol = PROTOCOL_LEGACY  # the version the station speaks with us (field 24)
         self.offline_amounts: dict = {}  # field 54 of the last 0810: the offline limits
         self.signed_on_at: datetime | None = None  # UTC, on this terminal's clock
+        self.offline_only = False  # the last sign-on resumed with no link: offline payments only
 
     @property
     def signed_on(self) -> bool:
@@ -77,6 +79,7 @@ class Session:
         self.operator = account
         self.offline_amounts = dict(reply.amounts or {})
         self.signed_on_at = datetime.now(UTC)
+        self.offline_only = False
         next_trace = max(self.journal.counter("next_trace", 1), reply.trace)
         self.journal.set_counter("next_trace", next_trace)
         self.journal.set_counter("batch", self.batch)
@@ -88,9 +91,25 @@ class Session:
                 "batch": self.batch,
                 "next_trace": next_trace,
                 "station_time": reply.time.isoformat() if reply.time else None,
+                **offline_login.credentials(password, self.offline_amounts, self.agent_name),
             },
         )
         return reply
+
+    def resume_offline(self, account: str, password: str) -> str | None:
+        """No link at login: resume the last sign-on for offline payments (see
+        ``offline_login``); None when resumed, else why not ("55", "no_offline_sign_on")."""
+        resumed = offline_login.resume(self.journal, account, password, datetime.now(UTC))
+        if isinstance(resumed, str):
+            return resumed
+        self.mac_key = None
+        self.offline_only = True
+        self.operator = account
+        self.agent_name = resumed.get("agent", "")
+        self.offline_amounts = resumed["limits"]
+        self.signed_on_at = resumed["at"]
+        self.batch = self.journal.counter("batch", self.batch)
+        return None
 
     def lock(self) -> None:
         """Forget the working key: nothing more moves until the next sign-on."""
@@ -102,8 +121,10 @@ class Session:
         return self.mac_key
 
     def ids(self) -> OrderIds:
-        """Terminal, open batch, a fresh persisted trace and the operator, for a new order."""
-        self.key()
+        """Terminal, open batch, a fresh persisted trace and the operator, for a new order (an
+        offline one needs no working key: it is MACed only when it is uploaded)."""
+        if not self.offline_only:
+            self.key()
         return OrderIds(self.terminal_id, self.batch, self.journal.take_trace(), self.operator)
 
     def set_batch(self, batch: int) -> None:
