@@ -91,7 +91,9 @@ class Session:
                 "batch": self.batch,
                 "next_trace": next_trace,
                 "station_time": reply.time.isoformat() if reply.time else None,
-                **offline_login.credentials(password, self.offline_amounts, self.agent_name),
+                **offline_login.credentials(
+                    password, self.offline_amounts, self.agent_name, self.master_key
+                ),
             },
         )
         return reply
@@ -99,7 +101,8 @@ class Session:
     def resume_offline(self, account: str, password: str) -> str | None:
         """No link at login: resume the last sign-on for offline payments (see
         ``offline_login``); None when resumed, else why not ("55", "no_offline_sign_on")."""
-        resumed = offline_login.resume(self.journal, account, password, datetime.now(UTC))
+        now = datetime.now(UTC)
+        resumed = offline_login.resume(self.journal, account, password, now, self.master_key)
         if isinstance(resumed, str):
             return resumed
         self.mac_key = None
