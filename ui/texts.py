@@ -182,6 +182,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Taken offline, serial L{serial:05d}; confirmed after upload when the link returns",
     ),
     "off_no_book": ("无信号，且未下载抄收册，不能离线收费", "No link and no route book"),
+    "off_not_allowed": ("主站未开通本终端离线收费", "The station allows no offline payments"),
     "off_not_in_book": ("该户不在抄收册中，不能离线收费", "Customer not in the route book"),
     "off_card_never": ("购电卡业务不能离线办理", "Card purchases are never offline"),
     "off_book_old": ("抄收册已过期，请联网后重新下载", "Route book too old: download again"),

@@ -61,6 +61,8 @@ def book_refusal(
     limits: OfflineLimits, now: datetime, book_taken: datetime | None, signed_on: datetime | None
 ) -> str | None:
     """Why no offline payment may be taken now at all (a text key), or None."""
+    if not (limits.per_payment_fen and limits.count and limits.total_fen):
+        return "off_not_allowed"  # a station (or protocol version) that gave no offline limits
     if book_taken is None:
         return "off_no_book"
     if signed_on is None or now - signed_on > timedelta(hours=limits.sign_on_hours):
