@@ -49,6 +49,7 @@ class StationConfig:
     host: str = _rule(pattern=r"\S+")
     port: int = _rule(low=1, high=65535)
     transport: str = _rule(choices=("modem", "socket"))
+    sms_number: str = _rule(pattern=r"(\+?[0-9]{3,20})?")
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ PROCESSING_FOR: dict[type[m.Message], frozenset[int]] = {
     m.InquiryRequest: frozenset(
         {P.CUSTOMER, P.CUSTOMER_HISTORY, P.AGENT_STATS, P.METER_BILLING, P.RECONCILE}
         | {P.UPDATE_CHUNK}
+        | {P.ROUTE_BOOK}
     ),
     m.FinancialRequest: FINANCIAL - {P.OFFLINE_PAYMENT},
     m.AdviceRequest: FINANCIAL,

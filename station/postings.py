@@ -12,7 +12,7 @@ import dataclasses
 import json
 from typing import Any
 
-from station import customers, grants
+from station import customers, grants, routes
 from station.answers import Context, Declined, reply
 from station.ledger import Row
 from terminal.protocol import messages as m
@@ -162,18 +162,35 @@ def _card_customer(ctx: Context, request: m.FinancialRequest, serial: bytes | No
 def offline_payment(
     ctx: Context, request: m.AdviceRequest, terminal: Row, posting: Posting
 ) -> m.Response:
-    """0220 offline payment: a bill payment taken while the link was down; the cash is taken, so
-    it is posted even when the agent's limit no longer covers it."""
+    """0220 offline payment: a bill payment or prepayment taken while the link was down; the
+    cash is taken, so it is posted even when the agent's limit no longer covers it.
+
+    It pays what is unpaid *now*, which may differ from the route book the terminal took it
+    against (the bill was paid at the counter meanwhile, or a new one came): whatever is left
+    becomes credit, and the answer says how much of this payment did (tag 2) so that the
+    operator and the settlement slip can say so (R54).
+    """
     amount = request.amount_fen or 0
     if amount <= 0:
         raise Declined(Code.INVALID_AMOUNT)
     customer = customers.find(ctx.ledger, request.customer_no, None)
-    if customer["meter_kind"] != MeterKind.POSTPAID:
+    if customer["meter_kind"] == MeterKind.CARD_PREPAID:
         raise Declined(Code.WRONG_METER_KIND)
     ctx.ledger.change_available(terminal["agent_id"], -amount)
     posting.effects["agent"] = [terminal["agent_id"], amount]
     _settle_bills(ctx, customer, amount, posting)
-    return reply(request, Code.APPROVED)
+    posting.customer_no = customer["customer_no"]
+    if not routes.speaks_offline(ctx.ledger, request.terminal_id):
+        return reply(request, Code.APPROVED)  # an older terminal's 0230 has no field 54
+    after = customers.find(ctx.ledger, customer["customer_no"], None)
+    return reply(
+        request,
+        Code.APPROVED,
+        amounts={
+            Amount.DUE: customers.due(ctx.ledger, after),
+            Amount.CREDIT: max(posting.effects["credit"], 0),
+        },
+    )
 
 
 def completion(ctx: Context, request: m.AdviceRequest, terminal: Row) -> m.Response:

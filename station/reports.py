@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from station import customers
+from station import customers, routes
 from station.answers import STATION_TZ, Context, Declined, reply
 from station.ledger import Row
 from station.tariff import bill_fen
@@ -30,6 +30,8 @@ def inquiry(ctx: Context, request: m.InquiryRequest, terminal: Row) -> m.Respons
             _bill_reading(ctx, request, customer)
             customer = customers.find(ctx.ledger, customer["customer_no"], None)
         return _customer_reply(ctx, request, customer)
+    if request.processing == p.ROUTE_BOOK:
+        return routes.route_book(ctx, request, terminal)
     if request.processing == p.AGENT_STATS:
         count, total = _day_totals(ctx, terminal["terminal_id"], ctx.today(), ctx.today())
         agent = ctx.ledger.agent(terminal["agent_id"])

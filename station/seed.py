@@ -23,6 +23,7 @@ import random
 from datetime import date
 
 from station.ledger import Ledger
+from station.routes import seed_demo_routes
 from station.session import password_hash
 from station.tariff import bill_fen
 from terminal.protocol.records import MeterKind
@@ -126,6 +127,7 @@ def seed_demo(ledger: Ledger, today: date) -> bool:
             ledger.add_operator(account, agent_id, salt, password_hash(salt, DEMO_PASSWORD))
         for index in range(1, CUSTOMERS + 1):
             _seed_customer(ledger, rng, index, today)
+        seed_demo_routes(ledger)
     return True
 
 

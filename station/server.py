@@ -119,6 +119,16 @@ class StationThread:
         self.port = self.server.port
         self.stopped = False
 
+    def sms(self, pdu_hex: str):
+        """An SMS arrived on the station's number (the module emulator's sink): taken on the
+        station's own thread, as a frame is, so the ledger is never used from two at once."""
+        from station.sms_inbox import SmsInbox
+
+        async def take():
+            return SmsInbox(self.server.station).receive_submit(pdu_hex)
+
+        return asyncio.run_coroutine_threadsafe(take(), self.loop).result(10)
+
     def stop(self) -> None:
         """Stop serving and close the ledger; stopping twice does nothing more."""
         if self.stopped:

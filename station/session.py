@@ -14,9 +14,10 @@ import json
 from station import keychange, updates
 from station.answers import Context, reply, set_spoken
 from station.ledger import Row
+from station.routes import offline_limits
 from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
-from terminal.protocol.codes import PROTOCOL_LEGACY, PROTOCOL_VERSION
+from terminal.protocol.codes import OFFLINE_VERSION, PROTOCOL_LEGACY, PROTOCOL_VERSION
 from terminal.protocol.records import Amount, StationCommand
 from terminal.protocol.responses import Code
 
@@ -70,6 +71,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         amounts={
             Amount.AGENT_LIMIT: agent["available_fen"],
             Amount.OFFLINE_LIMIT: agent["offline_limit_fen"],
+            **(offline_limits(db, agent) if (speaks or 1) >= OFFLINE_VERSION else {}),  # R55
         },
         name=agent["name"],
         protocol=speaks,

@@ -20,9 +20,12 @@ import sys
 from pathlib import Path
 
 from offline_queue.journal import Journal
+from terminal.core.cash import Tender
+from terminal.core.requests import Pay, PayFlow
 from tests.terminal_kit import WANG, bill_order, card_order, make_terminal, prepay_order
 
-FLOWS = ("bill", "prepay", "settle", "card")
+FLOWS = ("bill", "prepay", "settle", "card", "offline", "sms")
+SMS_NUMBER = "+8610659001"
 
 
 COUNT = {"n": 0}
@@ -59,10 +62,47 @@ def card_service():
     return CardService(CardReader(READER), DEMO_CARD_ACCESS_KEY, wait_s=3)
 
 
+def on_the_module(folder: Path, port: int):
+    """A terminal on the GPRS module emulator, run in this process (a power cut takes both), its
+    SMS written to ``sms.out`` as the module sends them, for the test to hand to the station."""
+    from drivers.modem.modem import Modem, ModemTransport
+    from drivers.modem.ready import Waits
+    from sim.modem.emulator import ModemEmulator
+    from terminal.shell.link import StationLink
+
+    emulator = ModemEmulator(("127.0.0.1", port), "sim800")
+    out = open(folder / "sms.out", "a", encoding="ascii")  # noqa: SIM115 - lives with the process
+
+    def sink(pdu: str) -> None:
+        out.write(pdu + "\n")
+        out.flush()
+
+    emulator.sms_sink = sink
+    modem = Modem(emulator.path, "sim800")
+    modem.start()
+    waits = Waits(boot_s=5, sim_s=3, register_s=1, poll_s=0.2)
+    transport = ModemTransport(modem, link_up_timeout=10, waits=waits)
+    link = StationLink(lambda: transport, "127.0.0.1", port, 5, 5)
+    return make_terminal(folder, port, link=link, sms_number=SMS_NUMBER), emulator
+
+
 async def flow(args) -> dict:
-    t = make_terminal(Path(args.dir), args.port, card=card_service())
+    emulator = None
+    if args.flow == "sms":
+        Path(args.dir).mkdir(parents=True, exist_ok=True)
+        t, emulator = on_the_module(Path(args.dir), args.port)
+    else:
+        t = make_terminal(Path(args.dir), args.port, card=card_service())
     await t.sign_on("100101", "123456")
-    if args.flow == "bill":
+    if args.flow == "sms" and emulator is not None:
+        # GPRS goes, the module stays registered: the upload goes by SMS (and stays owed).
+        await t.offline.download()
+        pay = Pay(PayFlow.PREPAY, Tender(5000, 5000), t.offline.find("0100000001"))
+        emulator.control("gprs down")
+        arm(args.kill)
+        await t.offline.take(pay)
+        await t.drain_outbox()
+    elif args.flow == "bill":
         order = await bill_order(t, WANG, extra_fen=76)
         arm(args.kill)
         await t.run(order)
@@ -76,12 +116,21 @@ async def flow(args) -> dict:
         arm(args.kill)
         await t.run(order)
         await t.drain_outbox()
+    elif args.flow == "offline":
+        # Taken against the route book (the link is not used to take it), then uploaded.
+        await t.offline.download()
+        pay = Pay(PayFlow.PREPAY, Tender(5000, 5000), t.offline.find("0100000001"))
+        arm(args.kill)
+        await t.offline.take(pay)
+        await t.drain_outbox()
     elif args.flow == "settle":
         await t.run(await bill_order(t, WANG))
         await t.drain_outbox()
         arm(args.kill)
         await t.settle()
     await t.link.close()
+    if emulator is not None:
+        emulator.close()
     return {"appends": COUNT["n"], "batch": t.session.batch}
 
 

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import RunningStation
 from tests.terminal_kit import journal_view, ledger_view, make_terminal
 
-APPENDS = {"bill": 7, "prepay": 7, "settle": 1, "card": 9}
+APPENDS = {"bill": 7, "prepay": 7, "settle": 1, "card": 9, "offline": 5, "sms": 6}
 
 
 def driver(port, folder, *args, expect_killed=False):
@@ -77,6 +77,15 @@ def test_flow_makes_the_appends_the_crash_test_enumerates(flow, tmp_path, card_f
         station.stop()
 
 
+def deliver_sms(folder, station) -> None:
+    """The SMS the module sent arrive at the station's inbox (before the terminal is back)."""
+    from station.sms_inbox import SmsInbox
+
+    sent = folder / "sms.out"
+    for pdu in sent.read_text(encoding="ascii").split() if sent.exists() else []:
+        assert SmsInbox(station.station).receive_submit(pdu).taken
+
+
 CASES = [
     (flow, when, k)
     for flow, count in APPENDS.items()
@@ -92,6 +101,8 @@ def test_power_cut_at_every_append_leaves_no_one_sided_entry(flow, when, k, tmp_
     folder = tmp_path / "terminal"
     try:
         driver(station.port, folder, "--flow", flow, "--kill", f"{when}:{k}", expect_killed=True)
+        if flow == "sms":
+            deliver_sms(folder, station)  # what the module sent before the power went
         result = driver(
             station.port, folder, "--recover", *(["--settle"] if flow == "settle" else [])
         )

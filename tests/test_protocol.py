@@ -37,7 +37,7 @@ from terminal.protocol.records import (
     TxnKind,
 )
 from terminal.protocol.responses import BY_CODE, describe
-from terminal.tools.sizes import typical_messages
+from terminal.tools.samples import typical_messages
 
 KEY = bytes(range(16))
 OTHER_KEY = bytes(range(1, 17))

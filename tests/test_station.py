@@ -779,6 +779,7 @@ def test_an_unexpected_error_in_a_handler_is_answered_96_and_logged(
 def test_sign_on_agrees_a_protocol_version_and_old_terminals_speak_version_1(station):
     new = station.client()
     assert new.sign_on(protocol=2).protocol == 2
+    assert new.sign_on(protocol=PROTOCOL_VERSION).protocol == PROTOCOL_VERSION
     old = station.client()
     reply = old.sign_on()  # no field 24: version 1, and no field 24 back either
     assert reply.approved and reply.protocol is None

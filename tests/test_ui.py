@@ -28,6 +28,7 @@ from terminal.core.requests import (
     Customer,
     CustomerFound,
     Done,
+    DownloadRouteBook,
     Failed,
     FindCustomer,
     JournalChecked,
@@ -48,6 +49,7 @@ from terminal.core.requests import (
     Reprint,
     Reprinted,
     ResumeCardWrite,
+    RouteBookLoaded,
     Settle,
     SettleBlocked,
     Settled,
@@ -384,6 +386,11 @@ def sample_replies():
         (CheckJournal(), JournalChecked(False, reason="entry 7 altered")),
         (Reprint(), Reprinted(True)),
         (Reprint(), Reprinted(False, "nothing_to_reprint")),
+        (DownloadRouteBook(), RouteBookLoaded(72, 2, 1800, "Stone Gate")),
+        (FindCustomer("0100000123"), CustomerFound(replace(person, offline=True))),
+        (FindCustomer("0100000123"), Failed(code="off_not_in_book")),
+        (pay, Paid(PayOutcome.APPROVED, "T/1/1", printed=True, offline_serial=3)),
+        (ShowPending(), Pending((replace(owed, what="offline_credit", failures=0),))),
     ]
 
 

@@ -43,6 +43,7 @@ from terminal.core.requests import (
     Reply,
     Reprinted,
     Request,
+    RouteBookLoaded,
     SettleBlocked,
     Settled,
     SignedOn,
@@ -205,6 +206,8 @@ class Machine(Menus, Payment, Cards):
                 return self._message(wording.journal_lines(reply, locale))
             case Reprinted():
                 return self._message(wording.reprint_lines(reply, locale))
+            case RouteBookLoaded():
+                return self._message(wording.route_book_lines(reply, locale))
             case _:
                 assert_never(reply)
 

@@ -48,6 +48,8 @@ class Payment(State):
         lines = wording.due_lines(c, self.locale)
         if self.flow is Flow.PAY and c.due_fen <= 0:
             return self._message([*lines, self.t("no_arrears")])
+        if c.offline:
+            lines = [self.t("off_offer"), *lines]
         return self._go(Mode.INFO, lines=lines)
 
     def reading_done(self, key: Key) -> list[Command]:

@@ -26,6 +26,8 @@ def status_line(status: Status, columns: int = COLUMNS) -> str:
     if status.waiting:
         link = t("waiting_s", locale, what=_wait_text(status.waiting, locale), s=status.waiting_s)
     pending = t("pending_n", locale, n=status.pending) if status.pending else ""
+    if status.offline:
+        pending += t("offline_n", locale, n=status.offline)
     power = t("low_power", locale) if status.low_power else ""
     paper = "" if status.paper is None else t("paper_ok" if status.paper else "paper_out", locale)
     clock = (status.time or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).strftime("%H:%M")

@@ -30,6 +30,7 @@ from terminal.core.requests import (
     PendingItem,
     PostedToday,
     Reply,
+    RouteBookLoaded,
     Settled,
     SignedOn,
 )
@@ -227,7 +228,47 @@ def walk() -> list[tuple[str, mc.Screen]]:
     m.handle(ok)
     snap("35-login-locked", [m._show()])
     snap("36-open-card-blank", _open_card())
+    shots += _offline()
     return shots
+
+
+def _offline() -> list[tuple[str, mc.Screen]]:
+    """Offline collection: the route book downloaded in town, then a payment with no link."""
+    m = mc.Machine()
+    m.signed_on = True
+    m.start()
+    m.handle(mc.Press(Key.OK))
+    m.handle(mc.Press(Key.DIGIT_0))
+    m.handle(mc.Press(Key.DIGIT_8))
+    shots = [("37-route-book", _shown(reply(m, RouteBookLoaded(72, 2, 1734, "城关镇石门村"))))]
+    m.handle(mc.Press(Key.OK))
+    m.handle(mc.Press(Key.DIGIT_1))
+    keys(m, "0100000001")
+    m.handle(mc.Press(Key.OK))
+    offline = replace(CUSTOMER, customer_no="0100000001", offline=True, address="城关镇石门村")
+    shots.append(("38-offline-offer", _shown(reply(m, CustomerFound(offline)))))
+    m.handle(mc.Press(Key.OK))
+    keys(m, "132.08")
+    m.handle(mc.Press(Key.OK))
+    m.handle(mc.Press(Key.OK))
+    paid = Paid(PayOutcome.APPROVED, "T/001/000005", printed=True, offline_serial=1)
+    shots.append(("39-offline-taken", _shown(reply(m, paid))))
+    m.handle(mc.Press(Key.OK))
+    m.handle(mc.Press(Key.DIGIT_3))
+    keys(m, "0100000001")
+    m.handle(mc.Press(Key.OK))
+    reply(m, CustomerFound(offline))
+    m.handle(mc.Press(Key.OK))
+    keys(m, "600")
+    m.handle(mc.Press(Key.OK))
+    m.handle(mc.Press(Key.OK))
+    refused = reply(m, Failed(code="off_over_payment_limit"))
+    shots.append(("40-offline-refused", _shown(refused)))
+    return shots
+
+
+def _shown(commands: list[mc.Command]) -> mc.Screen:
+    return [c.screen for c in commands if isinstance(c, mc.Show)][-1]
 
 
 def _open_card() -> list[mc.Command]:
@@ -252,7 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, screen in walk():
         locale = "en" if "english" in name else "zh_CN"
-        save_png(screen, Status(**{**status.__dict__, "locale": locale}), folder / f"{name}.png")
+        shown = Status(**{**status.__dict__, "locale": locale})
+        if "offline" in name:  # no coverage, one payment taken offline waiting for upload
+            shown = replace(shown, bars=0, link_up=False, pending=1, offline=1)
+        save_png(screen, shown, folder / f"{name}.png")
         print(folder / f"{name}.png")
     return 0
 

@@ -22,6 +22,7 @@ from terminal.core.requests import (
     CheckNetwork,
     CheckPrinter,
     Customer,
+    DownloadRouteBook,
     Failed,
     PayFlow,
     Reprint,
@@ -122,6 +123,7 @@ ADMIN_MENU: Menu = (
     ("5", "a_reprint", Reprint()),
     ("6", "a_language", Action.LANGUAGE),
     ("7", "a_lock", Action.LOCK),
+    ("8", "a_routebook", DownloadRouteBook()),
 )
 MENUS: dict[Mode, tuple[str, Menu]] = {
     Mode.MAIN: ("main", MAIN_MENU),

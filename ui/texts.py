@@ -171,6 +171,39 @@ TEXTS: dict[str, tuple[str, str]] = {
         "offline payment to upload: customer {customer} {amount} yuan, trace {trace}",
     ),
     "pending_tries": ("（已尝试{n}次：{problem}）", " ({n} failed tries: {problem})"),
+    # offline collection (route book, payments without a link)
+    "a_routebook": ("下载抄收册（离线收费用）", "Download route book (offline)"),
+    "routebook_loaded": (
+        "抄收册已下载：{village} {customers}户，{pages}页 {bytes}字节",
+        "Route book loaded: {village}, {customers} customers, {pages} pages, {bytes} bytes",
+    ),
+    "off_offer": (
+        "无信号：按确认键离线收费（联网后上传确认）",
+        "No link: OK takes the payment offline (confirmed after upload)",
+    ),
+    "off_taken": (
+        "离线收款已记录 序号L{serial:05d}，联网后自动上传确认",
+        "Taken offline, serial L{serial:05d}; confirmed after upload when the link returns",
+    ),
+    "off_no_book": ("无信号，且未下载抄收册，不能离线收费", "No link and no route book"),
+    "off_not_allowed": ("主站未开通本终端离线收费", "The station allows no offline payments"),
+    "off_not_in_book": ("该户不在抄收册中，不能离线收费", "Customer not in the route book"),
+    "off_card_never": ("购电卡业务不能离线办理", "Card purchases are never offline"),
+    "off_book_old": ("抄收册已过期，请联网后重新下载", "Route book too old: download again"),
+    "off_sign_on_old": ("签到已过期，请联网后重新签到", "Sign-on too old: sign on with a link"),
+    "off_over_payment_limit": ("超过离线单笔限额，未收款", "Above the offline limit per payment"),
+    "off_over_total": ("离线收费总额已达上限，未收款", "Offline total limit reached"),
+    "off_over_count": ("离线收费笔数已达上限，未收款", "Offline count limit reached"),
+    "pending_offline_credit": (
+        "离线缴费 户号{customer} 多收{amount}元已转入预存（账单已变） 流水{trace}",
+        "offline payment: customer {customer} {amount} yuan became credit (bill changed), "
+        "trace {trace}",
+    ),
+    "offline_n": ("离{n}", "off {n}"),
+    "offline_signed_on": (
+        "无信号时离线登录，仅可离线收费；联网后请重新签到",
+        "signed on with no link: offline payments only; sign on again when the link is back",
+    ),
     "pending_open": ("{txn} {state}", "{txn} {state}"),
     "state_unknown": ("结果未知", "outcome unknown"),
     "state_sent": ("已发送未应答", "sent, no answer yet"),

@@ -26,12 +26,14 @@ from terminal.core.requests import (
     PrinterChecked,
     ReconcileFigures,
     Reprinted,
+    RouteBookLoaded,
     Settled,
 )
 from terminal.protocol.responses import describe
 from ui.texts import TEXTS, t
 
 OWED = ("reversal", "completion", "upload")  # outbox items; any other ``what`` is an open state
+NOTED = ("offline_credit",)  # reported facts, worded like the outbox items
 
 
 def money(fen: int, locale: str) -> str:
@@ -161,7 +163,9 @@ def confirm_lines(customer: Customer | None, tender: Tender, locale: str) -> lis
 
 
 def approved_lines(paid: Paid, tender: Tender, card_written: bool, locale: str) -> list[str]:
-    lines = [t("approved", locale)]
+    # Taken offline: nothing is approved yet, the receipt says it will be confirmed.
+    lines = [t("off_taken", locale, serial=paid.offline_serial)] if paid.offline_serial else []
+    lines = lines or [t("approved", locale)]
     if tender.change_fen > 0:
         lines.append(t("give_change", locale, change=yuan(tender.change_fen)))
     if card_written:
@@ -229,7 +233,7 @@ def settled_lines(settled: Settled, locale: str) -> list[str]:
 
 def pending_line(item: PendingItem, locale: str) -> str:
     """One owed message (with its failed tries) or one transaction still unresolved."""
-    if item.what not in OWED:
+    if item.what not in OWED + NOTED:
         state = t(f"state_{item.what}", locale)
         if state == f"state_{item.what}":
             state = item.what  # a state without words of its own is shown by name
@@ -277,3 +281,16 @@ def reprint_lines(done: Reprinted, locale: str) -> list[str]:
     if done.reason == "nothing_to_reprint":
         return [t("nothing_to_reprint", locale)]
     return [t("printer_bad", locale, reason=reason(done.reason or "no_printer", locale))]
+
+
+def route_book_lines(loaded: RouteBookLoaded, locale: str) -> list[str]:
+    return [
+        t(
+            "routebook_loaded",
+            locale,
+            village=loaded.route,
+            customers=loaded.customers,
+            pages=loaded.pages,
+            bytes=loaded.bytes,
+        )
+    ]

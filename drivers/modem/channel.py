@@ -151,6 +151,10 @@ class Modem:
     def _on_urc(self, kind: str, line: str) -> None:
         if kind in ("reboot", "ready"):
             self.booted.set()
+            # A module that restarted owes nothing from before: a late final still owed to a
+            # command that gave up would otherwise take the next command's (a send's SEND OK
+            # after a long loss of coverage, which then waited out its whole timeout).
+            self._owed.clear()
         if kind == "info":
             return
         self.on_urc(kind, line)
@@ -204,10 +208,12 @@ class Modem:
         except OSError as exc:
             raise ModemError(f"cannot write to the modem: {exc}", NO_MODEM) from None
         except LinkError:
-            if not exchange.done:  # cut short by the link going away: its reply may come,
-                # or not (a send the module dropped with the connection): resync, owe nothing.
-                # A late final of it cannot end a later command: that needs a new connection
-                # first, and a send's finals count only after its own data went out.
+            if not exchange.done:
+                # Cut short by the link going away (PDP DEACT, CLOSED): the connection it used
+                # is gone, so a late final comes at once if at all, and the resync's quiet
+                # window drops it. Owing it for the command's whole bound instead let it take
+                # the next send's SEND OK after coverage came back, which then timed out and
+                # owed again, send after send.
                 self._gave_up(command, owe=False)
             raise
         finally:

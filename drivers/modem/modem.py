@@ -357,6 +357,14 @@ class ModemTransport:
         if code:
             log.error("modem: the power cycle command exited with %d", code)
 
+    async def send_sms_pdu(self, pdu: str, length: int) -> None:
+        """One binary SMS in PDU mode: ``pdu`` in hex (SMSC part first), ``length`` the TPDU's
+        octets. Raises ``ModemError`` when the module refuses (+CMS ERROR) or does not answer."""
+        await self.modem.command("AT+CMGF=0")
+        await self.modem.command(
+            Command(f"AT+CMGS={length}", data=pdu.encode("ascii") + b"\x1a", timeout=60)
+        )
+
     async def send_sms(self, number: str, text: str) -> None:
         await self.modem.command("AT+CMGF=1")
         await self.modem.command(

@@ -84,6 +84,9 @@ class ModemEmulator(TcpSide, FieldBehaviour):
         self.commands: list[str] = []
         self._prompt: _Prompt | None = None
         self.sms_sent: list[tuple[str, bytes]] = []  # (number, text) of every SMS sent
+        self.sms_pdu_mode = False  # AT+CMGF=0: AT+CMGS=<length> takes a PDU in hex
+        self.sms_sink: Callable[[str], None] = lambda pdu: None  # every PDU sent, as hex
+        self.gprs = True  # "gprs down": registered (SMS goes) but no packet service
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -175,6 +178,12 @@ class ModemEmulator(TcpSide, FieldBehaviour):
                     self.send_fail += 1
                 case ["signal", csq]:
                     self.csq = int(csq)
+                case ["gprs", ("up" | "down") as state]:
+                    self.gprs = state == "up"
+                    if not self.gprs:
+                        self.attached = False  # detached from the packet domain
+                        if self.active:
+                            self.pdp_deact()
                 case ["registration", ("on" | "off") as state]:
                     self.registered = state == "on"
                 case ["slow-activation", seconds]:
@@ -308,7 +317,7 @@ class ModemEmulator(TcpSide, FieldBehaviour):
         elif up in ("AT+CCID", "AT+QCCID"):
             ok("89860012345678901234", "OK")
         elif up == "AT+CGATT=1":
-            if not self.registered:
+            if not (self.registered and self.gprs):
                 ok("ERROR")
             else:
                 self.attached = True
@@ -318,8 +327,11 @@ class ModemEmulator(TcpSide, FieldBehaviour):
         elif up == "AT+CFUN=1,1":
             ok("OK")
             threading.Timer(0.05, self.reboot).start()
-        elif up == "AT+CMGF=1":
+        elif up in ("AT+CMGF=0", "AT+CMGF=1"):
+            self.sms_pdu_mode = up.endswith("0")
             ok("OK")
+        elif up.startswith("AT+CMGS=") and self.sms_pdu_mode:
+            self._prompt_for(None, self._sms_pdu)
         elif up.startswith("AT+CMGS="):
             number = text.split("=", 1)[1].strip('"')
             self._prompt_for(None, lambda sms: self._sms_sent(number, sms))
@@ -328,6 +340,16 @@ class ModemEmulator(TcpSide, FieldBehaviour):
         else:
             self._m26(up, text)
 
+    def _sms_pdu(self, pdu: bytes) -> None:
+        """A PDU-mode SMS: sent when the module is registered (the circuit domain, not GPRS)."""
+        if not self.registered:
+            self._reply("+CMS ERROR: 331")  # no network service
+            return
+        text = pdu.decode("ascii", "replace").strip()
+        self.sms_sent.append(("pdu", text.encode()))
+        self.sms_sink(text)
+        self._reply("+CMGS: 18", "OK")
+
     def _sms_sent(self, number: str, text: bytes) -> None:
         self.sms_sent.append((number, text))
         self._reply("+CMGS: 17", "OK")
@@ -335,7 +357,7 @@ class ModemEmulator(TcpSide, FieldBehaviour):
     def _activate(self) -> None:
         if self.activation_s:
             time.sleep(self.activation_s)
-        if not (self.registered and self.attached):
+        if not (self.registered and self.attached and self.gprs):
             self._reply("ERROR")
             return
         self.active = True

@@ -114,6 +114,7 @@ def build_terminal(config):
         paper_mm=config.printer.paper_width_mm,
         min_free_mb=config.journal.min_free_mb,
         master_key_file=config.keys.master_key_file,
+        sms_number=config.station.sms_number,
     )
     return terminal, starter
 

@@ -308,7 +308,8 @@ def fold(view: View | None, entry: JournalEntry) -> View | None:
     if view is None:
         if entry.event not in ORDER_EVENTS:
             return None
-        return View(Order.from_payload(entry.payload), state)
+        taken = entry.time if entry.event == "offline" else None  # cash taken: the receipt's time
+        return View(Order.from_payload(entry.payload), state, approved_at=taken)
     if entry.event == "sent":
         return dataclasses.replace(view, state=state, sends=view.sends + 1)
     if entry.event == "approved":

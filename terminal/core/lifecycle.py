@@ -75,6 +75,8 @@ TRANSITIONS: dict[tuple[State, str], State] = {
     (S.OFFLINE, "printing"): S.OFFLINE,
     (S.OFFLINE, "printed"): S.OFFLINE,
     (S.OFFLINE, "completed"): S.COMPLETED,
+    (S.OFFLINE, "sms_sending"): S.OFFLINE,  # the upload may be on its way as a binary SMS
+    (S.OFFLINE, "sms_sent"): S.OFFLINE,  # the module took it (+CMGS); GPRS still confirms it
 }
 
 # Nothing more is owed to anyone. (A completed payment can still be cancelled by the operator

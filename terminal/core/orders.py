@@ -62,6 +62,7 @@ class Order:
     due_fen: int = 0  # what was due when the operator confirmed, for the receipt
     bills: list[list[int]] = field(default_factory=list)  # [month, kwh, due_fen] paid now
     operator: str = ""
+    offline_serial: int = 0  # taken offline: the receipt's own 离线 number (1, 2, …)
 
     @property
     def txn(self) -> str:

@@ -20,6 +20,7 @@ from terminal.protocol.receipt_code import receipt_no, verification_text
 
 if TYPE_CHECKING:
     from terminal.core.engine import View
+    from terminal.core.orders import Order
 
 LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 COLUMNS = {58: 32, 80: 48}
@@ -57,6 +58,7 @@ class Receipt:
     extra: tuple[tuple[str, str], ...] = ()  # e.g. (购电次数, 5)
     reprint: bool = False
     verify_code: str | None = None  # the station's code (field 37); None until it gave one
+    notes: tuple[str, ...] = ()  # printed above the closing line (an offline payment's 待确认)
 
     @property
     def change_fen(self) -> int:
@@ -268,6 +270,8 @@ def receipt_lines(receipt: Receipt, paper_mm: int = 58) -> list[str]:
         out += pair("校验码", receipt.verify_code, columns)
         out += fit("凭校验码可查验真伪（扫码或短信）", columns)
     out.append(rule)
+    for note in receipt.notes:
+        out += fit(note, columns)
     out.append(center("请妥善保管此凭证", columns))
     return out
 
@@ -353,7 +357,16 @@ def receipt_for(
         credit_fen=amounts.get("CREDIT"),
         months=tuple(ReceiptLine(*line) for line in order.bills),
         station_ref=approval.get("station_ref"),
-        extra=(("购电次数", str(grant.count)),) if grant is not None else (),
+        extra=(("购电次数", str(grant.count)),) if grant is not None else offline_extra(order),
         reprint=reprint,
         verify_code=approval.get("verify_code"),
+        notes=OFFLINE_NOTES if order.offline_serial else (),
     )
+
+
+# An offline payment's receipt: its own serial, and that the station has yet to confirm it.
+OFFLINE_NOTES = ("离线收费：本笔缴费将在联网后上传供电公司确认，如有差额转入预存。",)
+
+
+def offline_extra(order: Order) -> tuple[tuple[str, str], ...]:
+    return (("离线序号", f"L{order.offline_serial:05d}"),) if order.offline_serial else ()

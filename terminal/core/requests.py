@@ -17,6 +17,8 @@ from datetime import date, datetime
 from typing import Protocol
 
 from terminal.core.cash import Tender
+from terminal.core.routebook_requests import DownloadRouteBook as DownloadRouteBook
+from terminal.core.routebook_requests import RouteBookLoaded as RouteBookLoaded
 from terminal.protocol.messages import InquiryResponse
 from terminal.protocol.records import Amount, Bill, MeterInfo, PaymentRecord
 from terminal.protocol.responses import KEY_DROPPED
@@ -44,6 +46,7 @@ class Customer:
     bills: tuple[Bill, ...] = ()  # unpaid bills (payment) or 12 months (history)
     payments: tuple[PaymentRecord, ...] = ()  # recent payments (history only)
     meter: MeterInfo | None = None  # card customers: the meter the card feeds
+    offline: bool = False  # from the route book: no link, the payment is taken offline
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ Request = (
     | CheckPrinter
     | CheckJournal
     | Reprint
+    | DownloadRouteBook
 )
 
 
@@ -297,6 +301,7 @@ class Paid:
     printed: bool = False
     print_reason: str = ""  # why the receipt did not print (a text key)
     why: str = ""  # HAND_BACK_CASH: "no_answer" or "card_not_written"
+    offline_serial: int = 0  # taken offline: the receipt's 离线 number; the upload confirms it
 
 
 @dataclass(frozen=True)
@@ -421,6 +426,7 @@ Reply = (
     | PrinterChecked
     | JournalChecked
     | Reprinted
+    | RouteBookLoaded
 )
 
 
@@ -437,3 +443,4 @@ class Status:
     waiting: str = ""  # what the link waits for (a modem wait key, e.g. "wait_sim"); "" none
     waiting_s: int = 0  # for how many seconds so far
     low_power: bool = False  # the module warned of under-voltage: charge the battery
+    offline: int = 0  # payments taken offline, waiting for upload

@@ -19,9 +19,12 @@ PROTOCOL_LEGACY = 1
 # station sends them only to a terminal that signed on speaking version 3 or later: the receipt
 # verification code (field 37 in an approved 0210 and offline 0230), software updates (fields 58
 # and 51 in the 0830, processing 970000 with fields 47 and 50), a new master key (field 35 in the
-# 0810); and a 0500 carries the settlement sketch (field 49, field 36 back) only when both speak 3.
+# 0810), offline collection (0100 350000 with the route book in field 45, 0810 field 54 tags
+# 8-11, field 54 in the 0230 of an offline payment); and a 0500 carries the settlement sketch
+# (field 49, field 36 back) only when both speak 3.
 RECEIPT_CODES_AND_UPDATES = 3
 KEY_CHANGE_VERSION = 3
+OFFLINE_VERSION = 3
 
 # A 340000 reconciliation covers at most this many days, first and last included (R38).
 RECONCILE_DAYS_MAX = 28

@@ -34,6 +34,7 @@ from terminal.protocol.records import (
     unpack_amounts,
     unpack_list,
 )
+from terminal.protocol.routebook import pack_entries, unpack_entries
 from terminal.protocol.update_offer import UpdateOffer
 from terminal.protocol.wirespec import BY_NAME
 
@@ -163,6 +164,7 @@ CONVERTERS: dict[str, Converter] = {
     "account": (_ident, _ident),
     "name": _text("name"),
     "address": _text("address"),
+    "route_book": _hex(pack_entries, unpack_entries),
     "payments": _hex(pack_list, lambda b: unpack_list(PaymentRecord, b)),
     "range": (_range_to, _range_from),
     "meter": _hex(lambda m: m.pack(), MeterInfo.unpack),

@@ -12,7 +12,6 @@ field text is ``terminal.protocol.fields``.
 from __future__ import annotations
 
 import dataclasses
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -22,6 +21,7 @@ import iso8583
 from terminal.protocol import sm4
 from terminal.protocol.cardgrant import CardGrant
 from terminal.protocol.fields import CONVERTERS, enum_field, number_field
+from terminal.protocol.processing import Processing
 from terminal.protocol.reconcile import Mismatch
 from terminal.protocol.records import (
     Bill,
@@ -34,33 +34,11 @@ from terminal.protocol.records import (
     Summary,
     TerminalStatus,
 )
+from terminal.protocol.routebook import RouteEntry
 from terminal.protocol.update_offer import UpdateOffer
 from terminal.protocol.wirespec import BY_NAME, BY_NUMBER, MAC_SIZE, iso_spec
 
 __all__ = ["CodecError", "Processing", "check_mac", "decode", "encode"]
-
-
-class Processing(enum.IntEnum):
-    """Field 3: what a request asks for. The answer carries the same code."""
-
-    CUSTOMER = 310000  # customer for payment: unpaid bills, amount due
-    CUSTOMER_HISTORY = 300000  # customer query: 12 months of bills, recent payments
-    AGENT_STATS = 320000  # agent's available limit, today's count and total
-    METER_BILLING = 330000  # meter reading in, this month's bill out (抄收一体)
-    RECONCILE = 340000  # count and total of a date range (对账)
-    BILL_PAYMENT = 170000  # cash against bills; anything over becomes credit
-    OFFLINE_PAYMENT = 170200  # a bill payment taken offline, uploaded by advice
-    PREPAYMENT = 180000  # cash as credit for coming bills or a remote-prepaid meter
-    CARD_PURCHASE = 190000  # electricity onto a purchase card
-    CARD_REISSUE = 200000  # reissue charge; grant for the new card
-    CARD_OPEN = 210000  # open card for a new card-prepaid customer
-    SIGN_ON = 920000
-    KEY_CHANGE = 930000  # sign-on under the new master key of field 35: the station switches
-    SETTLEMENT = 950000
-    DETAIL_DIGEST = 960000  # count, total and digest of a trace range
-    DETAIL_LISTING = 960001  # the posted transactions of a (small) trace range
-    HEARTBEAT = 990000
-    UPDATE_CHUNK = 970000  # bytes of an offered software version (field 47 offset, length)
 
 
 _processing_number = number_field("processing")
@@ -179,8 +157,9 @@ class InquiryResponse(Response):
     amounts: dict | None = None
     bills: tuple[Bill, ...] | None = None
     payments: tuple[PaymentRecord, ...] | None = None
-    range: tuple[int, int] | None = None  # UPDATE_CHUNK: offset and length of the chunk
+    range: tuple[int, int] | None = None  # ROUTE_BOOK: page, last page; UPDATE_CHUNK: offset, size
     chunk: bytes | None = None  # UPDATE_CHUNK: the package bytes at that offset
+    route_book: tuple[RouteEntry, ...] | None = None  # ROUTE_BOOK: this page's customers
 
 
 @dataclass(frozen=True)
@@ -237,6 +216,7 @@ class AdviceResponse(Response):
     batch: int = 0
     trace: int = 0
     verify_code: str | None = None  # an offline payment's receipt code, once posted
+    amounts: dict | None = None  # offline payment: due after it, and the part that became credit
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,12 @@ class Amount(enum.IntEnum):
     AGENT_LIMIT = 3  # agent's available limit (保证金/额度) after this transaction
     COUNT = 4  # number of transactions in the period asked for
     TOTAL = 5  # their total in fen
-    OFFLINE_LIMIT = 6  # largest total the terminal may take offline
+    OFFLINE_LIMIT = 6  # largest single payment the terminal may take offline
     ARREARS = 7  # unpaid bills, before credit
+    OFFLINE_TOTAL = 8  # offline payments waiting for upload: largest total
+    OFFLINE_COUNT = 9  # offline payments waiting for upload: largest count
+    ROUTE_BOOK_HOURS = 10  # a route book older than this many hours takes no offline payment
+    SIGN_ON_HOURS = 11  # nor does a terminal whose last sign-on is older than this
 
 
 _AMOUNT = struct.Struct(">Bi")

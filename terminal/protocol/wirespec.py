@@ -65,6 +65,7 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef(42, "account", "ascii", 15, True, "operator (agent) account"),
     FieldDef(43, "name", "text", 40, True, "customer name, GB18030"),
     FieldDef(44, "address", "text", 80, True, "customer address, GB18030"),
+    FieldDef(45, "route_book", "bin", 880, True, "route book: customer records", 2),
     FieldDef(46, "payments", "bin", 105, True, "recent payments: records of 7 bytes"),
     FieldDef(47, "range", "num", 6, False, "range: first and last value, 6 digits each"),
     FieldDef(48, "meter", "bin", 9, False, "meter kind, meter number, card purchase count"),

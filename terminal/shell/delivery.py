@@ -14,7 +14,10 @@ from drivers.transport import LinkError, problem_of
 from offline_queue import outbox
 from offline_queue.journal import Journal
 from terminal.core.requests import PendingItem
+from terminal.protocol import messages as m
+from terminal.protocol.records import Amount
 from terminal.shell.session import Session
+from terminal.shell.sms_path import SmsPath
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Delivery:
         self.failures: dict[str, int] = {}  # txn -> failed attempts since it was last delivered
         self.last = DrainResult()  # the last round: why the first remaining item is stuck
         self._nudged = asyncio.Event()
+        self.second_path: SmsPath | None = None  # binary SMS for uploads (config station.sms)
 
     def pending(self) -> list[outbox.Item]:
         return outbox.pending(self.journal)
@@ -75,11 +79,11 @@ class Delivery:
                 reply = await self.session.exchange(item.message())
             except LinkError as exc:
                 result.link = problem_of(exc)
+                if self.second_path is not None:  # GPRS failed: uploads may still go by SMS
+                    await self.second_path.send_waiting(self.pending())
             else:
                 if reply.approved:
-                    self.journal.append(
-                        item.txn, outbox.DONE_EVENT[item.kind], {"code": reply.response}
-                    )
+                    self.journal.append(item.txn, outbox.DONE_EVENT[item.kind], _done(reply))
                     self.failures.pop(item.txn, None)
                     result.delivered += 1
                     continue
@@ -103,6 +107,9 @@ class Delivery:
         """
         wait = first_s
         while not stop.is_set():
+            # Cleared before the round, not after: a nudge that comes while the round runs (the
+            # link came back as it failed) must start another round, not wait out the back-off.
+            self._nudged.clear()
             result = await self.drain()
             if result.remaining == 0:
                 wait = first_s
@@ -110,7 +117,6 @@ class Delivery:
             else:
                 timeout = wait
                 wait = min(wait * 2, max_s)
-            self._nudged.clear()
             stopping = asyncio.ensure_future(stop.wait())
             nudged = asyncio.ensure_future(self._nudged.wait())
             await asyncio.wait(
@@ -118,3 +124,12 @@ class Delivery:
             )
             for future in (stopping, nudged):
                 future.cancel()
+
+
+def _done(reply: m.Response) -> dict:
+    """The acknowledgement's journal payload: the code, and what an offline payment's answer
+    says it became (due after it, the part put to credit)."""
+    amounts = getattr(reply, "amounts", None)
+    if not amounts:
+        return {"code": reply.response}
+    return {"code": reply.response, "amounts": {Amount(k).name: v for k, v in amounts.items()}}

@@ -23,7 +23,9 @@ from terminal.core.lifecycle import POSTED, State
 from terminal.core.receipt import LOCAL_TZ
 from terminal.protocol import messages as m
 from terminal.protocol.records import Amount
+from terminal.shell.delivery import DrainResult
 from terminal.shell.executor import OperatorAsk
+from terminal.shell.offline import became_credit
 from terminal.shell.session import NotSignedOn, StationDeclined
 from terminal.shell.terminal import Terminal
 from terminal.shell.updates import Updater, handle_update_offer
@@ -61,6 +63,7 @@ class Desk:
         self.stop = asyncio.Event()
         self.last_txn: str | None = None
         self.updater: Updater | None = None  # software updates, when the app set them up
+        self.lost_with: DrainResult | None = None  # the delivery round current when it was lost
 
     def set_operator_question(self, ask: OperatorAsk) -> None:
         """Who answers "no reply after every repeat: wait again?" (the menu)."""
@@ -72,6 +75,8 @@ class Desk:
         except StationDeclined as exc:
             return rq.Failed(code=exc.code)
         except NotSignedOn:
+            if self.session.offline_only:  # signed on with no link: the station needs a sign-on
+                return rq.Failed(link="offline_signed_on")
             return rq.Failed(code="A3")
         except LinkError as exc:
             return rq.Failed(link=problem_of(exc))
@@ -111,12 +116,25 @@ class Desk:
                 return rq.JournalChecked(verdict.ok, verdict.entries, verdict.reason)
             case rq.Reprint():
                 return await self.reprint()
+            case rq.DownloadRouteBook(route):
+                return await self.terminal.offline.download(route)
         raise TypeError(f"no handler for {request!r}")
 
     # --- sign-on and background delivery -----------------------------------------------------
 
     async def sign_on(self, account: str, password: str) -> rq.Reply:
-        reply = await self.session.sign_on(account, password)
+        try:
+            reply = await self.session.sign_on(account, password)
+        except LinkError:
+            # No link: the operator of the last sign-on may resume it for offline payments.
+            why = self.session.resume_offline(account, password)
+            if why == "55":
+                return rq.Failed(code="55")
+            if why is not None or not self.terminal.offline.available():
+                raise
+            await self.terminal.recover()  # what needs no link (receipts cut off mid-print)
+            self.start_delivery()
+            return rq.SignedOn(self.session.agent_name, self.session.batch)
         await self.terminal.recover()
         self.start_delivery()
         if self.heartbeat is not None and (self.beating is None or self.beating.done()):
@@ -147,8 +165,29 @@ class Desk:
 
     async def find_customer(self, customer_no: str, history: bool) -> rq.Reply:
         processing = m.Processing.CUSTOMER_HISTORY if history else m.Processing.CUSTOMER
-        reply = await self.session.inquire(processing, customer_no=customer_no)
+        offline = self.terminal.offline
+        still_offline = self.session.offline_only or self._still_offline()
+        if not history and offline.available() and still_offline:
+            # The link was lost and the outbox has not got through since: do not make the
+            # villager wait for another round of attempts, take it against the route book.
+            return rq.CustomerFound(offline.find(customer_no))
+        try:
+            reply = await self.session.inquire(processing, customer_no=customer_no)
+        except LinkError:
+            if history or not offline.available():
+                raise
+            self.lost_with = self.terminal.delivery.last
+            # No link after the normal attempts: offer the payment against the route book.
+            return rq.CustomerFound(offline.find(customer_no))
         return rq.CustomerFound(rq.customer_of(reply))
+
+    def _still_offline(self) -> bool:
+        """Lost at the last inquiry, and no delivery round since got through without a link
+        problem (the delivery worker keeps trying; its first clean round means it is back)."""
+        last = self.terminal.delivery.last
+        if self.lost_with is not None and last is not self.lost_with and not last.link:
+            self.lost_with = None
+        return self.lost_with is not None
 
     async def bill_reading(self, customer_no: str, reading: int) -> rq.Reply:
         reply = await self.session.inquire(
@@ -191,6 +230,16 @@ class Desk:
     # --- money ---------------------------------------------------------------------------------
 
     async def pay(self, pay: rq.Pay) -> rq.Reply:
+        if pay.customer is not None and pay.customer.offline:
+            finished, taken = await self.terminal.offline.take(pay)
+            self.last_txn = taken.txn
+            return rq.Paid(
+                rq.PayOutcome.APPROVED,
+                taken.txn,
+                printed=finished.message != "receipt_not_printed",
+                print_reason=finished.print_reason,
+                offline_serial=taken.offline_serial,
+            )
         order = self.terminal.order(pay)
         self.last_txn = order.txn
         return self._paid(order.txn, await self.terminal.run(order))
@@ -264,6 +313,7 @@ class Desk:
         )
 
     def pending(self) -> rq.Reply:
+        self.terminal.delivery.nudge()  # the operator asks what waits: try to deliver it now
         items = self.terminal.delivery.items()
         journal = self.terminal.journal
         for txn in journal.open_transactions():
@@ -280,6 +330,12 @@ class Desk:
                         trace=order.trace if order else 0,
                     )
                 )
+        for order, extra in became_credit(journal, self.session.batch):
+            items.append(
+                rq.PendingItem(
+                    order.txn, "offline_credit", order.customer_no or "", extra, order.trace
+                )
+            )
         return rq.Pending(tuple(items))
 
     async def check_network(self) -> rq.Reply:
@@ -340,6 +396,7 @@ class Desk:
             waiting=waiting if waiting.startswith("wait_") else "",
             waiting_s=getattr(transport, "status_seconds", 0),
             low_power=bool(getattr(transport, "low_power", False)),
+            offline=self.terminal.offline.waiting_count(),
         )
 
 

@@ -79,7 +79,7 @@ class Receipts:
     async def reprint(self, txn: str) -> tuple[bool, str]:
         """Print a receipt again, marked 重打; journalled like the first."""
         view = view_from(self.journal.entries(txn))
-        if view is None or view.state not in (State.PRINTED, State.COMPLETED):
+        if view is None or view.state not in (State.PRINTED, State.COMPLETED, State.OFFLINE):
             return False, "nothing_to_reprint"
         self.journal.append(txn, "printing", {"reprint": True})
         ok, reason = await self.print_receipt(view, reprint=True)

@@ -8,6 +8,7 @@ whether the message was an inquiry, a payment, an outbox item or a settlement st
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from drivers.transport import LinkError
 from offline_queue.journal import Journal
@@ -18,6 +19,7 @@ from terminal.protocol import messages as m
 from terminal.protocol import sm4
 from terminal.protocol.codes import PROTOCOL_LEGACY, PROTOCOL_VERSION
 from terminal.protocol.responses import KEY_DROPPED, Code
+from terminal.shell import offline_login
 from terminal.shell.link import StationLink
 
 log = logging.getLogger("gridpos.terminal")
@@ -57,6 +59,9 @@ class Session:
         self.protocol = PROTOCOL_LEGACY  # the version the station speaks with us (field 24)
         # Locked by the station (a heartbeat command): no new payment until it unlocks.
         self.station_locked = bool(journal.counter("station_locked", 0))
+        self.offline_amounts: dict = {}  # field 54 of the last 0810: the offline limits
+        self.signed_on_at: datetime | None = None  # UTC, on this terminal's clock
+        self.offline_only = False  # the last sign-on resumed with no link: offline payments only
 
     @property
     def signed_on(self) -> bool:
@@ -96,6 +101,9 @@ class Session:
         self.agent_name = reply.name or ""
         self.protocol = reply.protocol or PROTOCOL_LEGACY  # a station without field 24: 1
         self.operator = account
+        self.offline_amounts = dict(reply.amounts or {})
+        self.signed_on_at = datetime.now(UTC)
+        self.offline_only = False
         next_trace = max(self.journal.counter("next_trace", 1), reply.trace)
         self.journal.set_counter("next_trace", next_trace)
         self.journal.set_counter("batch", self.batch)
@@ -108,9 +116,28 @@ class Session:
                 "next_trace": next_trace,
                 "station_time": reply.time.isoformat() if reply.time else None,
                 "master_kcv": sm4.check_value(master).hex(),
+                **offline_login.credentials(
+                    password, self.offline_amounts, self.agent_name, self.master_key
+                ),
             },
         )
         return reply
+
+    def resume_offline(self, account: str, password: str) -> str | None:
+        """No link at login: resume the last sign-on for offline payments (see
+        ``offline_login``); None when resumed, else why not ("55", "no_offline_sign_on")."""
+        now = datetime.now(UTC)
+        resumed = offline_login.resume(self.journal, account, password, now, self.master_key)
+        if isinstance(resumed, str):
+            return resumed
+        self.mac_key = None
+        self.offline_only = True
+        self.operator = account
+        self.agent_name = resumed.get("agent", "")
+        self.offline_amounts = resumed["limits"]
+        self.signed_on_at = resumed["at"]
+        self.batch = self.journal.counter("batch", self.batch)
+        return None
 
     def lock(self) -> None:
         """Forget the working key: nothing more moves until the next sign-on."""
@@ -129,9 +156,11 @@ class Session:
         return self.mac_key
 
     def ids(self) -> OrderIds:
-        """Terminal, open batch, a fresh persisted trace and the operator, for a new order;
-        a terminal the station locked takes none (A2, told to the operator in plain words)."""
-        self.key()
+        """Terminal, open batch, a fresh persisted trace and the operator, for a new order (an
+        offline one needs no working key: it is MACed only when it is uploaded); a terminal the
+        station locked takes none (A2, told to the operator in plain words)."""
+        if not self.offline_only:
+            self.key()
         if self.station_locked:
             raise StationDeclined(Code.TERMINAL_LOCKED)
         return OrderIds(self.terminal_id, self.batch, self.journal.take_trace(), self.operator)

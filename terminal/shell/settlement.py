@@ -28,6 +28,7 @@ from terminal.protocol.reconcile import SKETCH_VERSION, sketch_of
 from terminal.protocol.records import ListingEntry, Summary
 from terminal.shell.delivery import Delivery
 from terminal.shell.executor import Executor
+from terminal.shell.offline import credit_notes
 from terminal.shell.printing import Receipts
 from terminal.shell.session import Session, StationDeclined
 
@@ -97,6 +98,7 @@ class Settlement:
         link = self.session.link
         start_bytes = link.bytes_sent + link.bytes_received
         outcome = await self._rounds(self.session.batch)
+        outcome.differences += credit_notes(self.journal, outcome.batch)
         outcome.bytes_used = link.bytes_sent + link.bytes_received - start_bytes
         await self.receipts.print_slip(
             SettlementSlip(

@@ -23,8 +23,10 @@ from terminal.protocol import messages as m
 from terminal.shell.delivery import Delivery, DrainResult
 from terminal.shell.executor import CardWriter, Executor
 from terminal.shell.link import StationLink
+from terminal.shell.offline import Offline
 from terminal.shell.printing import ReceiptPrinter, Receipts
 from terminal.shell.session import Session, StationDeclined
+from terminal.shell.sms_path import SmsPath
 from terminal.shell.space import DISK_FULL, Space
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ class Terminal:
         paper_mm: int = 58,
         min_free_mb: int = 0,
         master_key_file: str | None = None,
+        sms_number: str = "",
     ) -> None:
         self.journal = journal
         self.link = link
@@ -57,6 +60,9 @@ class Terminal:
         self.executor = Executor(
             journal, self.session, self.receipts, card, repeats, owed=self.delivery.nudge
         )
+        self.offline = Offline(journal, self.session, self.receipts, owed=self.delivery.nudge)
+        if sms_number:
+            self.delivery.second_path = SmsPath(journal, self.session, sms_number)
         self._settlement: Settlement | None = None
         self.space = Space(journal.path.parent, min_free_mb)
 
@@ -85,6 +91,7 @@ class Terminal:
         return await self.executor.run(order)
 
     async def recover(self) -> list[tuple[str, e.Finished]]:
+        self.offline.recover()
         return await self.executor.recover()
 
     async def drain_outbox(self) -> DrainResult:

@@ -18,7 +18,9 @@ station's figures with its own books). The demo data is the reference station's
   0100000005 card-prepaid with card 5a00000100000005 at purchase count 3; 0100000015
   card-prepaid without a card; no customer 0199999999;
 * parameters: card master key 47524944504f532d44454d4f2d434d4b, reissue fee 2000 fen, largest
-  single payment 500,000 fen.
+  single payment 500,000 fen;
+* offline collection (R54-R56, checked on T0000003 with operator 300101): a route of A0003
+  whose customers include 0100000141, postpaid with unpaid months.
 
 Built on the protocol package only (``terminal/tools/conformance_client.py``): a client written
 from the document, not the terminal's shell.
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from terminal.tools import (  # each registers its checks; MODULES gives the running order
     conformance_cards,
     conformance_checks,
+    conformance_offline,
     conformance_rules,
     conformance_sketch,
 )
@@ -40,7 +43,13 @@ from terminal.tools.conformance_kit import CHECKS, DEMO, SECTIONS, Failed, Kit
 
 # Checks run module by module in this order, and in declaration order within a module: later
 # checks build on what earlier ones posted (the meter reading bills a customer already paid).
-MODULES = (conformance_checks, conformance_cards, conformance_rules, conformance_sketch)
+MODULES = (
+    conformance_checks,
+    conformance_cards,
+    conformance_rules,
+    conformance_offline,
+    conformance_sketch,
+)
 
 
 @dataclass(frozen=True)

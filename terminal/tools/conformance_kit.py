@@ -79,9 +79,10 @@ SETTLEMENT = "Settlement (0500) and details (0320)"
 HEARTBEAT = "Heartbeat (0820)"
 RECEIPTS = "Receipt verification code (field 37)"
 UPDATES = "Software updates (0830 offer, 0100 970000 chunks)"
+OFFLINE = "Offline collection"
 SECTIONS = (
     FRAMING, CODES, MAC, SIGN_ON, KEYS, FINANCIAL, REVERSAL, INQUIRY, SETTLEMENT, HEARTBEAT,
-    RECEIPTS, UPDATES,
+    RECEIPTS, UPDATES, OFFLINE,
 )  # fmt: skip
 
 

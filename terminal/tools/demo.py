@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--locale", choices=("zh_CN", "en"), default="zh_CN")
 
 
+SMS_NUMBER = "+8610659001"  # the demo station's SMS number (offline uploads, R57)
+
+
 class DemoStack:
     """Station, modem, printer and card emulators, and the files the terminal needs."""
 
@@ -76,6 +79,8 @@ class DemoStack:
         self.station = StationThread(str(self.folder / "station.db"))
         link = LinkModel(rtt_ms / 1000, kbps or None, rtt_ms / 10000, seed=7)
         self.modem = ModemEmulator(("127.0.0.1", self.station.port), dialect, link)
+        self.modem.sms_sink = self._sms  # the station's SMS number, reached through the module
+        self.sms_taken: list[str] = []  # what the station made of each SMS, in order
         self.printer = PrinterEmulator(self.receipts)
         self.pcscd, self.card_reason = None, ""
         self.slot = None
@@ -93,6 +98,7 @@ agent_id = "A0001"
 host = "127.0.0.1"
 port = {self.station.port}
 transport = "modem"
+sms_number = "{SMS_NUMBER}"
 [modem]
 port = "{self.modem.path}"
 dialect = "{dialect}"
@@ -165,6 +171,14 @@ retry_max_s = 30
             from sim.card.pcscd import READER
 
             CardReader(READER).wait_absent(5)
+
+    def _sms(self, pdu: str) -> None:
+        """An SMS the module sent to the station's number: the station takes it, and a
+        scripted run shows what became of it."""
+        taken = self.station.sms(pdu)
+        said = f"SMS 短信到主站: {'已入账 ' + taken.code if taken.taken else taken.why}"
+        self.sms_taken.append(said)
+        print(f"~~~ {said} ~~~", flush=True)
 
     def terminal_command(self, keys: str, display: str) -> list[str]:
         return [

@@ -36,6 +36,8 @@ FAULTS = (
     "power_warning",
     "bytewise",
     "connect_fail",
+    # no coverage for the transaction: taken offline against the route book (--offline N)
+    "offline_period",
 )
 
 # Faults of the link and the module: the modem emulator's control command for each.
@@ -65,7 +67,7 @@ TIMED = ("answer_late", "station_crash", "late_reply", "sim_busy")
 @dataclass(frozen=True)
 class Planned:
     number: int
-    kind: str  # bill, prepay, card
+    kind: str  # bill, prepay, card, offline
     customer: str
     amount: int
     fault: str
@@ -76,7 +78,9 @@ def plan(seed: int, transactions: int, cards: bool) -> list[Planned]:
     rng = random.Random(seed)
     postpaid = [f"01{i:08d}" for i in range(1, 201) if i % 10 not in (5, 7)]
     kinds = ["bill", "prepay", "card"] if cards else ["bill", "prepay"]
-    faults = [f for f in FAULTS if cards or f != "card_tear"]
+    # Offline periods are placed by ``with_offline_periods`` from a stream of their own, so a
+    # seed's plan without them is what it always was.
+    faults = [f for f in FAULTS if (cards or f != "card_tear") and f != "offline_period"]
     out = []
     for number in range(1, transactions + 1):
         kind = rng.choice(kinds)
@@ -98,3 +102,22 @@ def plan(seed: int, transactions: int, cards: bool) -> list[Planned]:
         amount = rng.choice((1000, 2000, 5000, 10000))
         out.append(Planned(number, kind, customer, amount, fault, point))
     return out
+
+
+def with_offline_periods(steps: list[Planned], seed: int, periods: int) -> list[Planned]:
+    """``periods`` transactions of the plan made offline: the link is down (no registration) for
+    the transaction, and the payment is taken against the route book of T0000001's route
+    (customers 1–80, not card-prepaid), then uploaded when coverage returns. Any fault still
+    armed (a power cut from an earlier step) strikes during it too."""
+    rng = random.Random(f"offline {seed}")
+    route = [f"01{i:08d}" for i in range(1, 81) if i % 10 != 5]
+    chosen = set(rng.sample(range(len(steps)), min(periods, len(steps))))
+    return [
+        Planned(
+            s.number, "offline", rng.choice(route), rng.choice((1000, 2000, 5000)),
+            "offline_period", 0,
+        )
+        if i in chosen
+        else s
+        for i, s in enumerate(steps)
+    ]  # fmt: skip

@@ -38,6 +38,7 @@ from terminal.tools.fault_plan import (  # noqa: F401 - the campaign's tables, r
     TIMED,
     Planned,
     plan,
+    with_offline_periods,
 )
 
 
@@ -45,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--transactions", type=_positive, default=40)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--offline", type=int, default=0, help="this many transactions taken with no coverage"
+    )
     parser.add_argument("--dir", help="keep the run's files here (default: a temporary folder)")
     parser.add_argument("--dialect", choices=("sim800", "m26"), default="sim800")
     parser.add_argument(
@@ -144,6 +148,8 @@ class Campaign:
             s.modem.control(MODEM_FAULTS[f].format(point=step.point, seconds=step.point / 1000))
         elif f == "power_cut":
             self.ask(op="die_after", appends=step.point)
+        elif f == "offline_period":
+            s.modem.control("link down")
         elif f == "station_restart":
             self._restart_station()
         elif f == "station_crash":  # while the transaction is under way
@@ -173,6 +179,8 @@ class Campaign:
         s.modem.late_down, s.modem.duplicate_down = 0.0, False
         s.modem.urcs_inside = s.modem.bytewise = False
         s.modem.late_next, s.modem.connect_fail = 0.0, 0
+        if step.fault == "offline_period":
+            s.modem.control("link up")
         if step.fault == "station_down":
             self._restart_station()
         if step.fault == "paper_out":
@@ -202,11 +210,15 @@ class Campaign:
                 raise CampaignError(f"the card emulator cannot start: {problem}")
         self.start()
         self.ask(op="sign_on")
+        if any(step.kind == "offline" for step in steps):
+            self.ask(op="route_book")  # in town, before going out
         outcomes: Counter[str] = Counter()
         for step in steps:
             self.inject(step)
             if step.kind == "card":
                 answer = self.call(op="card", amount=step.amount)
+            elif step.kind == "offline":
+                answer = self.call(op="offline", customer=step.customer, amount=step.amount)
             else:
                 answer = self.call(
                     op="pay",
@@ -308,6 +320,8 @@ def run(args: argparse.Namespace) -> int:
     campaign = Campaign(folder, args.dialect, args.receive)
     try:
         steps = plan(args.seed, args.transactions, campaign.cards)
+        if args.offline:
+            steps = with_offline_periods(steps, args.seed, args.offline)
         started = time.monotonic()
         try:
             result = campaign.run(steps)

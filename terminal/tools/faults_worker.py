@@ -8,6 +8,7 @@ per request:
     {"op": "sign_on"} {"op": "pay", "kind": "bill", "customer": "0100000123"}
     {"op": "card", "amount": 5000} {"op": "resolve_card"} {"op": "recover"} {"op": "drain"}
     {"op": "settle"} {"op": "die_after", "appends": 3}
+    {"op": "route_book"} {"op": "offline", "customer": "0100000001", "amount": 2000}
 
 ``die_after`` is the campaign's power switch: the process kills itself right after its k-th
 journal append from then on. It wraps ``Journal.append`` in this process only.
@@ -88,7 +89,7 @@ async def attempt(terminal, op: str, request: dict, answer: dict) -> None:
     # Asked to, or about to serve a customer while not signed on (a power cut while
     # the station was down, or the station dropped the session keys): the operator
     # signs on, as the UI asks.
-    if op == "sign_on" or (op in ("pay", "card") and not terminal.session.signed_on):
+    if op == "sign_on" or (op in ("pay", "card", "route_book") and not terminal.session.signed_on):
         await terminal.sign_on("100101", "123456")
     if op == "die_after":
         arm_power_cut(request["appends"])
@@ -115,6 +116,26 @@ async def attempt(terminal, op: str, request: dict, answer: dict) -> None:
         answer["order"] = order.txn
         done = await terminal.run(order)
         answer.update(outcome=done.outcome.value, code=done.code, message=done.message)
+    elif op == "route_book":
+        loaded = await terminal.offline.download()
+        answer.update(customers=loaded.customers, pages=loaded.pages)
+    elif op == "offline":
+        # No coverage: the operator takes the payment against the route book, as the desk
+        # offers (a plain refusal is an outcome, not an error).
+        from terminal.shell.session import NotSignedOn, StationDeclined
+
+        fen = request["amount"]
+        try:
+            customer = terminal.offline.find(request["customer"])
+            done, order = await terminal.offline.take(
+                Pay(PayFlow.PREPAY, Tender(fen, fen), customer)
+            )
+        except StationDeclined as refused:
+            answer.update(outcome="refused", code=refused.code)
+        except NotSignedOn:  # powered up with no coverage: no sign-on, nothing taken offline
+            answer.update(outcome="refused", code="A3")
+        else:
+            answer.update(order=order.txn, outcome="offline", message=done.message)
     elif op == "resolve_card":
         for txn in terminal.journal.open_transactions():
             if terminal.journal.state(txn).value == "card_writing":

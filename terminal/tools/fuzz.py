@@ -28,8 +28,8 @@ def _targets() -> dict[str, tuple[Callable[[bytes], object], tuple[type, ...], l
     from sim.card.card import VirtualCard, user_image
     from terminal.protocol import messages as m
     from terminal.protocol.framing import FrameDecoder, FrameError
+    from terminal.tools.samples import typical_messages
     from terminal.tools.scenario import ScenarioError, parse
-    from terminal.tools.sizes import typical_messages
 
     def at_reader(data: bytes) -> object:
         reader = ATReader()

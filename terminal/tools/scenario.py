@@ -8,13 +8,17 @@ One step per line; ``#`` starts a comment::
     card remove
     card tear before|after the next card write is pulled before / after it commits
     link down | link up    coverage lost / back
+    link gprs-down|gprs-up GPRS lost / back while the module stays registered (SMS still go)
     link drop-after N      cut the connection after N more bytes towards the terminal
     paper out | paper in
     power-cut              kill the terminal process (SIGKILL) and start it again
     wait S                 let S seconds pass (idle timeouts, retry back-off): a sleep on purpose
     expect TEXT            the current screen shows TEXT (waits up to 20 s)
     expect-receipt TEXT    a printed receipt shows TEXT
+    expect-sms TEXT        an SMS reached the station's number and what became of it shows TEXT
     check books            journal and ledger hold the same payments, nothing left to deliver
+    counter pay CUSTOMER   the customer pays every unpaid bill at the utility's counter (the
+                           station's own entry, not through this terminal)
 
 ``parse`` names the line of any malformed step; ``Runner.run`` prints every screen and receipt as
 text and returns non-zero, naming the line, when an expectation fails.
@@ -88,13 +92,16 @@ def parse(text: str) -> list[Step]:
                 )
         elif verb == "link":
             words = arg.split()
-            if words not in (["down"], ["up"]) and not (
+            if words not in (["down"], ["up"], ["gprs-down"], ["gprs-up"]) and not (
                 len(words) == 2
                 and words[0] == "drop-after"
                 and words[1].isascii()
                 and words[1].isdigit()
             ):
-                raise ScenarioError(f"line {number}: link down | link up | link drop-after N")
+                raise ScenarioError(
+                    f"line {number}: link down | link up | link gprs-down | link gprs-up"
+                    " | link drop-after N"
+                )
         elif verb == "paper":
             if arg not in ("out", "in"):
                 raise ScenarioError(f"line {number}: paper out | paper in")
@@ -104,9 +111,15 @@ def parse(text: str) -> list[Step]:
                     raise ValueError
             except ValueError:
                 raise ScenarioError(f"line {number}: wait takes seconds (0-600)") from None
-        elif verb in ("expect", "expect-receipt"):
+        elif verb in ("expect", "expect-receipt", "expect-sms"):
             if not arg:
                 raise ScenarioError(f"line {number}: {verb} needs the text to look for")
+        elif verb == "counter":
+            words = arg.split()
+            if len(words) != 2 or words[0] != "pay" or not (
+                len(words[1]) == 10 and words[1].isascii() and words[1].isdigit()
+            ):
+                raise ScenarioError(f"line {number}: counter pay CUSTOMER (10 digits)")
         elif verb == "power-cut" or (verb == "check" and arg == "books"):
             if verb == "power-cut" and arg:
                 raise ScenarioError(f"line {number}: power-cut takes nothing")
@@ -234,7 +247,10 @@ class Runner:
                 s.slot.card.tear = words[1]
         elif verb == "link":
             words = arg.split()
-            s.modem.control("link " + " ".join(words))
+            if words[0].startswith("gprs-"):  # registered, but no packet service: SMS still go
+                s.modem.control("gprs " + words[0].removeprefix("gprs-"))
+            else:
+                s.modem.control("link " + " ".join(words))
         elif verb == "paper":
             s.printer.paper_out() if arg == "out" else s.printer.paper_in()
         elif verb == "power-cut":
@@ -253,8 +269,18 @@ class Runner:
                 f"no receipt showed {arg!r}",
                 POLL_S,
             )
+        elif verb == "expect-sms":
+            return self._expect(
+                lambda: any(arg in said for said in self.stack.sms_taken),
+                f"no SMS at the station showed {arg!r}",
+                POLL_S,
+            )
         elif verb == "check":
             return self._check_books()
+        elif verb == "counter":
+            from terminal.tools.village_day import pay_at_counter
+
+            pay_at_counter(self.stack.folder / "station.db", arg.split()[1])
         return ""
 
     def _expect(self, condition, failure: str, tick_s: float) -> str:

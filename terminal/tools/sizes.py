@@ -9,187 +9,28 @@ completes, reverses, asks and settles, and every frame measured as it crossed th
 the table cannot show a message the station does not send. ``tests/test_sizes.py`` regenerates
 the table and fails when the document differs.
 
-``typical_messages`` stays: hand-made messages of every type for codec round trips and fuzzing.
+``typical_messages`` (``terminal.tools.samples``): hand-made messages of every type for codec
+round trips and fuzzing.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
-from datetime import UTC, date, datetime
 from typing import Any
 
 from terminal.protocol import messages as m
-from terminal.protocol.cardgrant import CardGrant, GrantKind
 from terminal.protocol.framing import frame
-from terminal.protocol.reconcile import Mismatch, sketch_of
+from terminal.protocol.reconcile import sketch_of
 from terminal.protocol.records import (
     Amount,
-    Bill,
-    KeyBlock,
-    ListingEntry,
     MeterInfo,
     MeterKind,
-    PaymentRecord,
-    StationCommand,
-    Summary,
     TerminalStatus,
-    TxnKind,
 )
-from terminal.protocol.update_offer import UpdateOffer
 from terminal.tools.conformance_client import Client
-
-_T = "T0000001"
-_WHEN = datetime(2026, 11, 22, 8, 30, tzinfo=UTC)
-_CUSTOMER = "0100000123"
-_SERIAL = bytes.fromhex("5A00000000000123")
-_METER = MeterInfo(MeterKind.POSTPAID, "000011112222", 0)
-_CARD_METER = MeterInfo(MeterKind.CARD_PREPAID, "000011113333", 4)
-_DIGEST = bytes.fromhex("0123456789abcdef")
-
-
-def typical_messages() -> list[m.Message]:
-    """One typical message of every type, requests before their responses."""
-    grant = CardGrant(GrantKind.PURCHASE, _SERIAL, _CUSTOMER, "000011113333", 5, 10000)
-    bills = (Bill(202609, 132, 7035, 0), Bill(202610, 118, 6289, 0))
-    return [
-        m.SignOnRequest(terminal_id=_T, trace=1, account="agent01", password=bytes(16)),
-        m.SignOnResponse(
-            trace=2,
-            batch=12,
-            time=_WHEN,
-            keys=KeyBlock(bytes(16), bytes(4)),
-            amounts={Amount.AGENT_LIMIT: 2_000_000, Amount.OFFLINE_LIMIT: 50_000},
-            name="城关镇代收点",
-        ),
-        m.InquiryRequest(terminal_id=_T, batch=12, trace=2, customer_no=_CUSTOMER),
-        m.InquiryResponse(
-            batch=12,
-            trace=2,
-            customer_no=_CUSTOMER,
-            name="王秀英",
-            address="青山乡石门村三组18号",
-            meter=_METER,
-            amounts={Amount.DUE: 13324, Amount.CREDIT: 0},
-            bills=bills,
-        ),
-        m.InquiryRequest(
-            processing=m.Processing.CUSTOMER_HISTORY,
-            terminal_id=_T,
-            batch=12,
-            trace=3,
-            customer_no=_CUSTOMER,
-        ),
-        m.InquiryResponse(
-            processing=m.Processing.CUSTOMER_HISTORY,
-            batch=12,
-            trace=3,
-            customer_no=_CUSTOMER,
-            name="王秀英",
-            address="青山乡石门村三组18号",
-            meter=_METER,
-            amounts={Amount.DUE: 13324, Amount.CREDIT: 0, Amount.ARREARS: 13324},
-            bills=tuple(Bill(202600 + month, 120, 6500, 6500) for month in range(1, 13)),
-            payments=tuple(PaymentRecord(date(2026, month, 5), 6500) for month in range(1, 11)),
-        ),
-        m.FinancialRequest(
-            terminal_id=_T, batch=12, trace=4, amount_fen=13400, customer_no=_CUSTOMER
-        ),
-        m.FinancialResponse(
-            batch=12,
-            trace=4,
-            station_ref=80123,
-            amounts={Amount.CREDIT: 76, Amount.AGENT_LIMIT: 1_986_600},
-            verify_code="0123456789",
-        ),
-        m.FinancialRequest(
-            processing=m.Processing.CARD_PURCHASE,
-            terminal_id=_T,
-            batch=12,
-            trace=5,
-            amount_fen=10000,
-            customer_no=_CUSTOMER,
-            card_serial=_SERIAL,
-            meter=_CARD_METER,
-        ),
-        m.FinancialResponse(
-            processing=m.Processing.CARD_PURCHASE,
-            batch=12,
-            trace=5,
-            station_ref=80124,
-            amounts={Amount.AGENT_LIMIT: 1_976_600},
-            grant=grant.signed(bytes(16)),
-        ),
-        m.AdviceRequest(
-            terminal_id=_T,
-            batch=12,
-            trace=4,
-            amount_fen=13400,
-            customer_no=_CUSTOMER,
-            time=_WHEN,
-        ),
-        m.AdviceResponse(batch=12, trace=4),
-        m.ReversalRequest(
-            terminal_id=_T, batch=12, trace=4, amount_fen=13400, customer_no=_CUSTOMER
-        ),
-        m.ReversalResponse(batch=12, trace=4),
-        m.SettlementRequest(
-            terminal_id=_T,
-            batch=12,
-            trace=40,
-            amount_fen=1_234_500,
-            summary=Summary(96, _DIGEST),
-            sketch=sketch_of([(4, TxnKind.BILL_PAYMENT, 13400)]).to_bytes(),
-        ),
-        m.SettlementResponse(batch=13, trace=41),
-        m.SettlementResponse(
-            response="95",
-            batch=12,
-            trace=40,
-            amount_fen=1_221_100,
-            summary=Summary(95, _DIGEST),
-            differences=(Mismatch(4, None), Mismatch(7, ListingEntry(7, TxnKind.PREPAYMENT, 500))),
-        ),
-        m.DetailRequest(terminal_id=_T, batch=12, trace=42, range=(1, 48)),
-        m.DetailResponse(
-            batch=12, trace=42, range=(1, 48), amount_fen=617_000, summary=Summary(48, _DIGEST)
-        ),
-        m.DetailResponse(
-            processing=m.Processing.DETAIL_LISTING,
-            batch=12,
-            trace=43,
-            range=(1, 6),
-            listing=tuple(ListingEntry(t, TxnKind.BILL_PAYMENT, 13400) for t in range(1, 7)),
-        ),
-        m.HeartbeatRequest(
-            terminal_id=_T,
-            trace=44,
-            status=TerminalStatus(18, True, 80, 0, 0x1A2B, 0x3C4D5E),
-            version="0.1.0",
-        ),
-        m.HeartbeatResponse(trace=44, time=_WHEN, command=StationCommand.NONE),
-        m.HeartbeatResponse(
-            trace=45,
-            time=_WHEN,
-            version="0.2.0",
-            offer=UpdateOffer(300_293, bytes(range(32)), bytes(64)),
-        ),
-        m.InquiryRequest(
-            processing=m.Processing.UPDATE_CHUNK,
-            terminal_id=_T,
-            batch=12,
-            trace=46,
-            version="0.2.0",
-            range=(960, 960),
-        ),
-        m.InquiryResponse(
-            processing=m.Processing.UPDATE_CHUNK,
-            batch=12,
-            trace=46,
-            range=(960, 960),
-            chunk=bytes(range(256)) * 3 + bytes(192),
-        ),
-    ]
+from terminal.tools.samples import CUSTOMER, TERMINAL
 
 
 def _label(message: m.Message) -> str:
@@ -238,7 +79,7 @@ def record_run() -> list[tuple[m.Message, int]]:
     with tempfile.TemporaryDirectory() as folder:
         station = StationThread(str(Path(folder) / "sizes.db"))
         try:
-            c = _Recorder("127.0.0.1", station.port, _T, demo_master_key(_T))
+            c = _Recorder("127.0.0.1", station.port, TERMINAL, demo_master_key(TERMINAL))
             c.connect()
             try:
                 _flows(c, demo_card_serial("0100000005"), demo_purchase_count("0100000005"))
@@ -262,15 +103,15 @@ def _flows(c: _Recorder, serial: bytes, count: int) -> None:
     def ask(message: m.Message) -> Any:
         return _expect(c.ask(message), type(message).__name__)
 
-    key: dict[str, Any] = {"terminal_id": _T, "batch": c.batch}
-    found = ask(m.InquiryRequest(**key, trace=c.next_trace(), customer_no=_CUSTOMER))
+    key: dict[str, Any] = {"terminal_id": TERMINAL, "batch": c.batch}
+    found = ask(m.InquiryRequest(**key, trace=c.next_trace(), customer_no=CUSTOMER))
     due = found.amounts[Amount.DUE]
-    pay = m.FinancialRequest(**key, trace=c.next_trace(), amount_fen=due, customer_no=_CUSTOMER)
+    pay = m.FinancialRequest(**key, trace=c.next_trace(), amount_fen=due, customer_no=CUSTOMER)
     ask(pay)
     ask(m.AdviceRequest(**key, trace=pay.trace, processing=pay.processing,
-                        amount_fen=pay.amount_fen, customer_no=_CUSTOMER))  # fmt: skip
+                        amount_fen=pay.amount_fen, customer_no=CUSTOMER))  # fmt: skip
     ask(m.InquiryRequest(**key, trace=c.next_trace(), processing=p.CUSTOMER_HISTORY,
-                         customer_no=_CUSTOMER))  # fmt: skip
+                         customer_no=CUSTOMER))  # fmt: skip
     meter = MeterInfo(MeterKind.CARD_PREPAID, "000100000005", count)
     card = m.FinancialRequest(**key, trace=c.next_trace(), processing=p.CARD_PURCHASE,
                               amount_fen=10000, customer_no="0100000005", card_serial=serial,
@@ -286,7 +127,8 @@ def _flows(c: _Recorder, serial: bytes, count: int) -> None:
     ask(m.ReversalRequest(**key, trace=undo.trace, amount_fen=undo.amount_fen,
                           customer_no=other))  # fmt: skip
     status = TerminalStatus(18, True, 80, 0, 0x1A2B, 0x3C4D5E)
-    ask(m.HeartbeatRequest(terminal_id=_T, trace=c.next_trace(), status=status, version="0.1.0"))
+    beat = m.HeartbeatRequest(terminal_id=TERMINAL, trace=c.next_trace(), status=status)
+    ask(dataclasses.replace(beat, version="0.1.0"))
     last = c.trace
     digest = ask(m.DetailRequest(**key, trace=c.next_trace(), range=(1, last)))
     listing = ask(m.DetailRequest(**key, trace=c.next_trace(), processing=p.DETAIL_LISTING,
