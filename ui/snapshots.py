@@ -36,6 +36,7 @@ from terminal.core.requests import (
 from terminal.protocol.records import Bill, MeterInfo, MeterKind, PaymentRecord
 from ui import machine as mc
 from ui.render import Status, save_png
+from ui.snapshots_cancel import cancel_screens
 
 CUSTOMER = Customer(
     customer_no="0100000123",
@@ -227,6 +228,7 @@ def walk() -> list[tuple[str, mc.Screen]]:
     m.handle(ok)
     snap("35-login-locked", [m._show()])
     snap("36-open-card-blank", _open_card())
+    shots += cancel_screens(37)
     return shots
 
 

@@ -23,6 +23,10 @@ GROUPS: dict[str, str] = {
 # Commands: (group, name) or (name,) -> (module, help). Keep sorted by group.
 COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("config", "check"): ("config.cli", "check a configuration file and report the first problem"),
+    ("config", "supervisor-password"): (
+        "config.supervisor",
+        "hash the supervisor's cancel (撤销) password for a site file",
+    ),
     ("journal", "export"): ("offline_queue.cli", "export the journal as CSV or JSON for audit"),
     ("journal", "show"): ("offline_queue.cli", "show journal entries, or one transaction's"),
     ("journal", "verify"): ("offline_queue.cli", "check that no journal entry was altered or lost"),

@@ -134,7 +134,8 @@ async def main(config, keys: str, display: str) -> int:
         config.limits.round_up_fen,
         login_attempts=config.ui.login_attempts,
     )
-    app = App(Desk(terminal), key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
+    desk = Desk(terminal, supervisor_hash=config.terminal.supervisor_password)
+    app = App(desk, key_source, draw, limits, config.ui.idle_timeout_s, config.ui.locale)
     try:
         await app.run()
     finally:

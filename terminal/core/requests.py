@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from terminal.core import cancel_requests as cx
 from terminal.core.cash import Tender
 from terminal.protocol.messages import InquiryResponse
 from terminal.protocol.records import Amount, Bill, MeterInfo, PaymentRecord
@@ -202,6 +203,10 @@ Request = (
     | CheckPrinter
     | CheckJournal
     | Reprint
+    | cx.GiveUpCardWrite
+    | cx.FindPayments
+    | cx.CheckSupervisor
+    | cx.CancelPayment
 )
 
 
@@ -296,7 +301,7 @@ class Paid:
     txn: str
     printed: bool = False
     print_reason: str = ""  # why the receipt did not print (a text key)
-    why: str = ""  # HAND_BACK_CASH: "no_answer" or "card_not_written"
+    why: str = ""  # HAND_BACK_CASH: "no_answer", "card_not_written", "card_other", "card_given_up"
 
 
 @dataclass(frozen=True)
@@ -421,6 +426,9 @@ Reply = (
     | PrinterChecked
     | JournalChecked
     | Reprinted
+    | cx.PaymentList
+    | cx.SupervisorChecked
+    | cx.Cancelled
 )
 
 

@@ -23,6 +23,7 @@ from terminal.core.lifecycle import POSTED, State
 from terminal.core.receipt import LOCAL_TZ
 from terminal.protocol import messages as m
 from terminal.protocol.records import Amount
+from terminal.shell.cancel_desk import Cancels
 from terminal.shell.executor import OperatorAsk
 from terminal.shell.session import NotSignedOn, StationDeclined
 from terminal.shell.terminal import Terminal
@@ -36,12 +37,21 @@ PENDING_STATES = (State.UNKNOWN, State.SENT, State.CARD_WRITING)
 HAND_BACK = {
     "reversal_hand_back_cash": "no_answer",
     "card_not_written_hand_back_cash": "card_not_written",
+    "card_other_hand_back_cash": "card_other",
+    "card_given_up_hand_back_cash": "card_given_up",
 }
 
 
 class Desk:
-    def __init__(self, terminal: Terminal, delivery_first_s: float = 2, delivery_max_s: float = 60):
+    def __init__(
+        self,
+        terminal: Terminal,
+        delivery_first_s: float = 2,
+        delivery_max_s: float = 60,
+        supervisor_hash: str = "",
+    ):
         self.terminal = terminal
+        self.cancels = Cancels(terminal, supervisor_hash)  # cancel (撤销): its own handlers
         self.session = terminal.session
         self.delivery_first_s = delivery_first_s
         self.delivery_max_s = delivery_max_s
@@ -80,6 +90,13 @@ class Desk:
                 return await self.pay(request)
             case rq.ResumeCardWrite(txn):
                 return self._paid(txn, await self.terminal.executor.resolve_card(txn))
+            case rq.cx.GiveUpCardWrite(txn):
+                return self._paid(txn, await self.terminal.executor.give_up_card(txn))
+            case rq.cx.FindPayments() | rq.cx.CheckSupervisor() | rq.cx.CancelPayment():
+                reply = await self.cancels.handle(request)
+                if isinstance(reply, rq.cx.Cancelled) and not reply.refusal:
+                    self.last_txn = reply.txn  # a reprint prints its 撤销 receipt
+                return reply
             case rq.AgentStats():
                 return await self.agent_stats()
             case rq.Reconcile(days):
