@@ -42,6 +42,7 @@ OTHER_BATCH = "other_batch"
 OWED = "owed"
 NOT_APPROVED = "not_approved"
 NOT_FOUND = "not_found"
+REFUSALS = frozenset({ALREADY, NOT_CASH, OFFLINE, OTHER_BATCH, OWED, NOT_APPROVED, NOT_FOUND})
 CANCEL_STATES = frozenset({State.CANCELLING, State.REVERSAL_QUEUED, State.REVERSED})
 
 

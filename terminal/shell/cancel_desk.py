@@ -85,7 +85,7 @@ class Cancels:
         finished = await self.terminal.executor.cancel(txn)
         view = self.terminal.view(txn)
         amount = view.order.amount_fen if view else 0
-        if finished.outcome is not State.REVERSAL_QUEUED:
+        if finished.message in cancel.REFUSALS or finished.outcome is not State.REVERSAL_QUEUED:
             return cx.Cancelled(txn, amount, refusal=finished.message or cancel.NOT_APPROVED)
         printed = finished.message != "receipt_not_printed"
         return cx.Cancelled(txn, amount, printed=printed, print_reason=finished.print_reason)
