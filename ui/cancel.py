@@ -112,7 +112,8 @@ class Cancelling(State):
         lines = [self.t("cancel_what", trace=f"{item.trace:06d}", customer=item.customer_no)]
         if item.name:
             lines.append(f"{self.t('name')}: {item.name}")
-        lines.append(self.t("cancel_amount", amount=yuan(item.amount_fen), time=when))
+        lines.append(self.t("cancel_amount", amount=yuan(item.amount_fen)))
+        lines.append(self.t("cancel_time", time=when))
         lines.append(self.t("cancel_effect", amount=yuan(item.amount_fen)))
         return lines
 

@@ -220,7 +220,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "cancel_confirm": ("确认撤销", "Confirm cancel"),
     "cancel_what": ("流水{trace}  户号{customer}", "Trace {trace}  customer {customer}"),
-    "cancel_amount": ("金额{amount}元  时间{time}", "Amount {amount} yuan  at {time}"),
+    "cancel_amount": ("金额{amount}元", "Amount {amount} yuan"),
+    "cancel_time": ("时间{time}", "At {time}"),
     "cancel_effect": (
         "撤销后须退还客户现金{amount}元",
         "After cancelling, hand back {amount} yuan",
