@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gridpos.desk")
 
-PENDING_STATES = (State.UNKNOWN, State.SENT, State.CARD_WRITING)
+PENDING_STATES = (State.UNKNOWN, State.SENT, State.CARD_WRITING, State.CANCELLING)
 HAND_BACK = {
     "reversal_hand_back_cash": "no_answer",
     "card_not_written_hand_back_cash": "card_not_written",
