@@ -258,6 +258,35 @@ def test_card_pulled_mid_write_and_put_back_finishes_the_purchase_once(
     assert receipt.count("购电凭证".encode("gb18030")) == 1
 
 
+def test_a_reissue_pulled_before_it_commits_is_written_again_onto_the_same_blank_card(
+    station, card_slot, tmp_path
+):
+    new_serial = bytes.fromhex("5b00000000000009")
+    image_path = tmp_path / "blank.json"
+    blank_image(new_serial, DEMO_CARD_MASTER_KEY, DEMO_CARD_ACCESS_KEY).save(image_path)
+    card = insert(card_slot, CardImage.load(image_path), image_path)
+    card.tear = "before"
+
+    async def go():
+        t = card_terminal(tmp_path, station, wait_s=0.5)
+        await t.sign_on("100101", "123456")
+        pay = Pay(
+            PayFlow.REISSUE, Tender(2000, 2000), Customer(CUSTOMER), CardInHand(new_serial.hex())
+        )
+        order = t.order(pay)
+        assert (await t.run(order)).outcome is State.CARD_WRITING
+        insert(card_slot, CardImage.load(image_path), image_path)
+        assert (await t.executor.resolve_card(order.txn)).outcome is State.APPROVED
+        data = await t.card.read()
+        assert data.info.type == p.CardType.REISSUE
+        assert data.purchase_count == demo_purchase_count(CUSTOMER)
+        await t.drain_outbox()
+        assert journal_view(t) == ledger_view(station.ledger.path)
+        await t.link.close()
+
+    asyncio.run(go())
+
+
 def test_a_different_card_put_back_reverses_the_purchase(station, card_slot, tmp_path):
     image_path = tmp_path / "card.json"
     demo_card().save(image_path)

@@ -111,6 +111,16 @@ def test_a_card_put_back_is_finished_written_again_or_reversed_by_its_purchase_c
     assert foreign_grant[-1].outcome is State.REVERSAL_QUEUED  # same count, not our grant
 
 
+def test_a_blank_card_put_back_still_blank_is_opened_or_reissued_again():
+    view, grant = writing(count=7)  # a reissue carries the customer's count over
+    reissue = dataclasses.replace(grant, kind=GrantKind.REISSUE)
+    view = dataclasses.replace(view, approval={"grant": reissue.to_bytes().hex()})
+    assert e.step(view, e.CardBack(SERIAL, None))[-1] == e.WriteCard(reissue)
+    assert isinstance(e.step(view, e.CardBack(SERIAL, reissue))[-1], e.Print)
+    other = dataclasses.replace(reissue, count=6)
+    assert e.step(view, e.CardBack(SERIAL, other))[-1].outcome is State.REVERSAL_QUEUED
+
+
 def test_giving_up_on_a_pulled_card_reverses_and_nothing_else_does():
     view, _ = writing()
     gave_up = e.give_up_card(view)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from terminal.core.lifecycle import State, next_state
 from terminal.core.orders import CARD_KINDS, Order
 from terminal.protocol import messages as m
-from terminal.protocol.cardgrant import CardGrant
+from terminal.protocol.cardgrant import CardGrant, GrantKind
 from terminal.protocol.records import Amount
 
 # --- the journal's view of one transaction -------------------------------------------------
@@ -234,8 +234,9 @@ def step(view: View, event: Event, repeats: int = 2) -> list[Command]:
 
 def _card_back(view: View, back: CardBack) -> list[Command]:
     """The pulled card is asked for again (DESIGN.md principle 4). The grant is for one purchase
-    count: a card whose count did not move can still take it, so it is written again; a card
-    that carries it (or a later grant) was written before it left. Anything else is reversed."""
+    count: a card whose count did not move (a blank card still blank, for an open or reissue)
+    can still take it, so it is written again; a card that carries it (or a later grant) was
+    written before it left. Anything else is reversed."""
     grant = view.grant
     if back.serial is None or grant is None:
         return [Finished(State.CARD_WRITING, message="card_pulled_reinsert")]
@@ -244,7 +245,11 @@ def _card_back(view: View, back: CardBack) -> list[Command]:
     count = back.purchase.count if back.purchase else 0
     if back.purchase == grant or count > grant.count:
         return [Append("card_written", {"count": count}), Append("printing"), Print()]
-    if count == grant.count - 1:
+    if grant.kind is GrantKind.PURCHASE:
+        unchanged = count == grant.count - 1  # the card's rule: a purchase is its count plus one
+    else:
+        unchanged = back.purchase is None  # open, reissue: still the blank card it was
+    if unchanged:
         return [Append("card_writing", {"again": True, "count": count}), WriteCard(grant)]
     return _card_reversed("the card holds another grant", "card_not_written_hand_back_cash")
 
