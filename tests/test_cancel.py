@@ -203,6 +203,36 @@ def test_menu_gives_up_on_a_pulled_card_only_after_asking():
     assert "已放弃写卡" in shown[-1].screen.lines[0] and machine.job.txn == ""
 
 
+def cancel_samples():
+    """Cancel (撤销) and a pulled card given up: every reply, and every refusal reason."""
+    item = cx.PaymentItem("T/001/000012", 12, "0100000123", "Wang", 14000, datetime(2026, 11, 22))
+    reasons = ("already", "not_cash", "offline", "other_batch", "owed", "not_approved")
+    return [
+        (
+            cx.FindPayments(),
+            cx.PaymentList((item, dataclasses.replace(item, trace=11, refusal="already"))),
+        ),
+        (cx.FindPayments(), cx.PaymentList(())),
+        (cx.FindPayments(), cx.PaymentList((item,), enabled=False)),
+        (cx.FindPayments(7), cx.PaymentList((), trace=7)),
+        *(
+            (cx.FindPayments(12), cx.PaymentList((dataclasses.replace(item, refusal=r),), 12))
+            for r in reasons
+        ),
+        (cx.CheckSupervisor("1"), cx.SupervisorChecked(False)),
+        (cx.CheckSupervisor("1"), cx.SupervisorChecked(False, configured=False)),
+        (cx.CheckSupervisor("1"), cx.SupervisorChecked(True)),
+        (cx.CancelPayment("T/1/1", "1"), cx.Cancelled("T/1/1", 14000, printed=True)),
+        (cx.CancelPayment("T/1/1", "1"), cx.Cancelled("T/1/1", 14000, print_reason="no_printer")),
+        (cx.CancelPayment("T/1/1", "1"), cx.Cancelled("T/1/1", refusal="wrong_password")),
+        (cx.CancelPayment("T/1/1", "1"), cx.Cancelled("T/1/1", refusal="not_found")),
+        *(
+            (cx.GiveUpCardWrite("T/1/1"), Paid(PayOutcome.HAND_BACK_CASH, "T/1/1", why=why))
+            for why in ("card_given_up", "card_other", "card_not_written")
+        ),
+    ]
+
+
 # --- against the real station --------------------------------------------------------------
 
 

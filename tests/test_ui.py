@@ -11,16 +11,6 @@ from typing import get_args
 import pytest
 
 from drivers.keypad.keys import Key
-from terminal.core.cancel_requests import (
-    Cancelled,
-    CancelPayment,
-    CheckSupervisor,
-    FindPayments,
-    GiveUpCardWrite,
-    PaymentItem,
-    PaymentList,
-    SupervisorChecked,
-)
 from terminal.core.cash import Tender, exact
 from terminal.core.requests import (
     AgentFigures,
@@ -66,6 +56,7 @@ from terminal.core.requests import (
     SignOn,
 )
 from terminal.protocol.responses import KEY_DROPPED, describe
+from tests.test_cancel import cancel_samples
 from ui import machine as mc
 from ui import wording
 from ui.render import Status, as_image, as_text, text_lines
@@ -395,30 +386,6 @@ def sample_replies():
         (Reprint(), Reprinted(True)),
         (Reprint(), Reprinted(False, "nothing_to_reprint")),
         *cancel_samples(),
-    ]
-
-
-def cancel_samples():
-    """Cancel (撤销) and a pulled card given up: every reply, and every refusal reason."""
-    item = PaymentItem("T/001/000012", 12, "0100000123", "Wang", 14000, datetime(2026, 11, 22))
-    reasons = ("already", "not_cash", "offline", "other_batch", "owed", "not_approved")
-    return [
-        (FindPayments(), PaymentList((item, replace(item, trace=11, refusal="already")))),
-        (FindPayments(), PaymentList(())),
-        (FindPayments(), PaymentList((item,), enabled=False)),
-        (FindPayments(7), PaymentList((), trace=7)),
-        *((FindPayments(12), PaymentList((replace(item, refusal=r),), 12)) for r in reasons),
-        (CheckSupervisor("1"), SupervisorChecked(False)),
-        (CheckSupervisor("1"), SupervisorChecked(False, configured=False)),
-        (CheckSupervisor("1"), SupervisorChecked(True)),
-        (CancelPayment("T/1/1", "1"), Cancelled("T/1/1", 14000, printed=True)),
-        (CancelPayment("T/1/1", "1"), Cancelled("T/1/1", 14000, print_reason="no_printer")),
-        (CancelPayment("T/1/1", "1"), Cancelled("T/1/1", refusal="wrong_password")),
-        (CancelPayment("T/1/1", "1"), Cancelled("T/1/1", refusal="not_found")),
-        *(
-            (GiveUpCardWrite("T/1/1"), Paid(PayOutcome.HAND_BACK_CASH, "T/1/1", why=why))
-            for why in ("card_given_up", "card_other", "card_not_written")
-        ),
     ]
 
 
