@@ -202,7 +202,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "该笔交易未成功，无需撤销",
         "That payment was not approved: nothing to cancel",
     ),
-    "cancel_refused_not_found": ("没有这笔缴费", "No such payment"),
+    "cancel_refused_not_found": (
+        "没有这笔缴费，请核对流水号后重新选择",
+        "No such payment: check the trace number and pick again",
+    ),
     "cancel_refused_wrong_password": (
         "主管密码不对，未撤销；请重新操作",
         "Wrong supervisor password: nothing cancelled; start again",
