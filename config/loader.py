@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PATH = Path(__file__).with_name("default.toml")
+SUPERVISOR_HASH = r"(pbkdf2-sha256\$[0-9]{4,7}\$[0-9a-f]{32}\$[0-9a-f]{64})?"  # config.supervisor
 
 
 class ConfigError(Exception):
@@ -40,6 +41,7 @@ class TerminalConfig:
     agent_id: str = _rule(pattern=r"[A-Za-z0-9]{1,15}")
     operator: str = _rule(pattern=r"[0-9]{2}")
     utility_name: str = _rule(pattern=r".{1,20}")
+    supervisor_password: str = _rule(pattern=SUPERVISOR_HASH)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@
 ``before:K`` kills it just before the K-th append is written — after the effect the previous
 entry announced (a request sent, a receipt printed) has happened. Sign-on entries do not count.
 The production terminal runs unchanged; only ``Journal.append`` is wrapped, in this test process.
+The ``card_back`` flow plays the card into vpcd from this process (the card is pulled during the
+first write, then put back before the counted appends); ``--recover`` puts it back again.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from terminal.core.cash import Tender
 from terminal.core.requests import Pay, PayFlow
 from tests.terminal_kit import WANG, bill_order, card_order, make_terminal, prepay_order
 
-FLOWS = ("bill", "prepay", "settle", "card", "offline", "sms")
+FLOWS = ("bill", "prepay", "settle", "card", "offline", "sms", "cancel", "card_back")
 SMS_NUMBER = "+8610659001"
 
 
@@ -86,6 +88,27 @@ def on_the_module(folder: Path, port: int):
     return make_terminal(folder, port, link=link, sms_number=SMS_NUMBER), emulator
 
 
+def put_card(folder: Path, slot=None):
+    """The demo customer's card into this process's vpcd slot, its image kept in ``folder``
+    (created at the first insert, then put back as the card last left the reader)."""
+    from drivers.card.reader import CardReader
+    from sim.card.card import CardImage, VirtualCard
+    from sim.card.vpcd import VpcdSlot
+    from tests.card_kit import READER
+
+    image = folder / "card.json"
+    if not image.exists():
+        from tests.test_card import demo_card
+
+        folder.mkdir(parents=True, exist_ok=True)
+        demo_card().save(image)
+    slot = slot or VpcdSlot()
+    card = VirtualCard(CardImage.load(image))
+    slot.insert(card, image)
+    assert CardReader(READER).wait_present(5)
+    return slot, card
+
+
 async def flow(args) -> dict:
     emulator = None
     if args.flow == "sms":
@@ -122,6 +145,21 @@ async def flow(args) -> dict:
         pay = Pay(PayFlow.PREPAY, Tender(5000, 5000), t.offline.find("0100000001"))
         arm(args.kill)
         await t.offline.take(pay)
+    elif args.flow == "cancel":  # a completed prepayment cancelled (撤销)
+        order = prepay_order(t, 5000)
+        await t.run(order)
+        await t.drain_outbox()
+        arm(args.kill)
+        await t.executor.cancel(order.txn, "100101")
+        await t.drain_outbox()
+    elif args.flow == "card_back":  # the card pulled before the write commits, then put back
+        slot, card = put_card(Path(args.dir))
+        card.tear = "before"
+        order = await card_order(t, await t.card.read(), 10000)
+        await t.run(order)
+        put_card(Path(args.dir), slot)
+        arm(args.kill)
+        await t.executor.resolve_card(order.txn)
         await t.drain_outbox()
     elif args.flow == "settle":
         await t.run(await bill_order(t, WANG))
@@ -135,6 +173,8 @@ async def flow(args) -> dict:
 
 
 async def recover(args) -> dict:
+    if (Path(args.dir) / "card.json").exists():  # the card_back flow's card, as it was left
+        put_card(Path(args.dir))
     t = make_terminal(Path(args.dir), args.port, card=card_service())
     await t.sign_on("100101", "123456")
     results = await t.recover()
@@ -148,6 +188,7 @@ async def recover(args) -> dict:
         "recovered": [(txn, finished.outcome.value) for txn, finished in results],
         "remaining": drained.remaining,
         "open": t.journal.open_transactions(),
+        "states": sorted(state.value for state in t.journal.states().values()),
         "verify": t.journal.verify().ok,
         "settled": settled,
     }

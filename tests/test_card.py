@@ -211,12 +211,22 @@ def test_card_purchase_is_written_read_back_and_loaded_by_the_meter(station, car
     assert "购电凭证".encode("gb18030") in receipt
 
 
+def entries_of(t, txn) -> list[str]:
+    return [entry.event for entry in t.journal.entries(txn)]
+
+
 @pytest.mark.parametrize("tear", ["before", "after"])
-def test_card_pulled_mid_write_is_resolved_when_it_comes_back(tear, station, card_slot, tmp_path):
+def test_card_pulled_mid_write_and_put_back_finishes_the_purchase_once(
+    tear, station, card_slot, tmp_path
+):
+    """Pulled before the write commits, the card's count did not move: the grant (still valid
+    for that count) is written again. Pulled after, the count moved by one: read back. Either
+    way the count moves by exactly one, with one receipt, one completion and no reversal."""
     image_path = tmp_path / "card.json"
     demo_card().save(image_path)
     card = insert(card_slot, CardImage.load(image_path), image_path)
     card.tear = tear
+    start = demo_purchase_count(CUSTOMER)
 
     async def go():
         t = card_terminal(tmp_path, station, wait_s=0.5)
@@ -228,14 +238,99 @@ def test_card_pulled_mid_write_is_resolved_when_it_comes_back(tear, station, car
         assert (await t.executor.resolve_card(order.txn)).outcome is State.CARD_WRITING
         insert(card_slot, CardImage.load(image_path), image_path)
         resolved = await t.executor.resolve_card(order.txn)
+        assert resolved.outcome is State.APPROVED, resolved
         await t.drain_outbox()
-        if tear == "after":
-            assert resolved.outcome is State.APPROVED
-            assert t.journal.state(order.txn) is State.COMPLETED
-        else:
-            assert resolved.outcome is State.REVERSAL_QUEUED
-            assert t.journal.state(order.txn) is State.REVERSED
+        assert t.journal.state(order.txn) is State.COMPLETED
+        events = entries_of(t, order.txn)
+        assert events.count("completed") == 1 and "reversal_queued" not in events
+        assert events.count("card_writing") == (2 if tear == "before" else 1)  # written again
+        assert (
+            journal_view(t)
+            == ledger_view(station.ledger.path)
+            == {(order.batch, order.trace): 10000}
+        )
+        await t.link.close()
+
+    asyncio.run(go())
+    grant = p.parse_grant(CardImage.load(image_path).files[p.FID_PURCHASE])
+    assert grant.count == start + 1 and grant.amount_fen == 10000
+    receipt = (tmp_path / "printer.out").read_bytes()
+    assert receipt.count("购电凭证".encode("gb18030")) == 1
+
+
+def test_a_reissue_pulled_before_it_commits_is_written_again_onto_the_same_blank_card(
+    station, card_slot, tmp_path
+):
+    new_serial = bytes.fromhex("5b00000000000009")
+    image_path = tmp_path / "blank.json"
+    blank_image(new_serial, DEMO_CARD_MASTER_KEY, DEMO_CARD_ACCESS_KEY).save(image_path)
+    card = insert(card_slot, CardImage.load(image_path), image_path)
+    card.tear = "before"
+
+    async def go():
+        t = card_terminal(tmp_path, station, wait_s=0.5)
+        await t.sign_on("100101", "123456")
+        pay = Pay(
+            PayFlow.REISSUE, Tender(2000, 2000), Customer(CUSTOMER), CardInHand(new_serial.hex())
+        )
+        order = t.order(pay)
+        assert (await t.run(order)).outcome is State.CARD_WRITING
+        insert(card_slot, CardImage.load(image_path), image_path)
+        assert (await t.executor.resolve_card(order.txn)).outcome is State.APPROVED
+        data = await t.card.read()
+        assert data.info.type == p.CardType.REISSUE
+        assert data.purchase_count == demo_purchase_count(CUSTOMER)
+        await t.drain_outbox()
         assert journal_view(t) == ledger_view(station.ledger.path)
+        await t.link.close()
+
+    asyncio.run(go())
+
+
+def test_a_different_card_put_back_reverses_the_purchase(station, card_slot, tmp_path):
+    image_path = tmp_path / "card.json"
+    demo_card().save(image_path)
+    card = insert(card_slot, CardImage.load(image_path), image_path)
+    card.tear = "before"
+
+    async def go():
+        t = card_terminal(tmp_path, station, wait_s=0.5)
+        await t.sign_on("100101", "123456")
+        order, done = await purchase(t)
+        assert done.outcome is State.CARD_WRITING
+        other = blank_image(bytes.fromhex("5b000000000000aa"), DEMO_CARD_MASTER_KEY, bytes(16))
+        insert(card_slot, other)
+        resolved = await t.executor.resolve_card(order.txn)
+        assert resolved.outcome is State.REVERSAL_QUEUED
+        assert resolved.message == "card_other_hand_back_cash"
+        await t.drain_outbox()
+        assert t.journal.state(order.txn) is State.REVERSED
+        assert journal_view(t) == ledger_view(station.ledger.path) == {}
+        await t.link.close()
+
+    asyncio.run(go())
+    untouched = p.parse_grant(CardImage.load(image_path).files[p.FID_PURCHASE])
+    assert untouched is None or untouched.count == demo_purchase_count(CUSTOMER)
+
+
+def test_operator_giving_up_on_a_pulled_card_reverses_the_purchase(station, card_slot, tmp_path):
+    image_path = tmp_path / "card.json"
+    demo_card().save(image_path)
+    card = insert(card_slot, CardImage.load(image_path), image_path)
+    card.tear = "before"
+
+    async def go():
+        t = card_terminal(tmp_path, station, wait_s=0.5)
+        await t.sign_on("100101", "123456")
+        order, done = await purchase(t)
+        assert done.outcome is State.CARD_WRITING
+        gave_up = await t.executor.give_up_card(order.txn)
+        assert gave_up.outcome is State.REVERSAL_QUEUED
+        assert gave_up.message == "card_given_up_hand_back_cash"
+        await t.drain_outbox()
+        assert t.journal.state(order.txn) is State.REVERSED
+        assert entries_of(t, order.txn).count("reversed") == 1
+        assert journal_view(t) == ledger_view(station.ledger.path) == {}
         await t.link.close()
 
     asyncio.run(go())

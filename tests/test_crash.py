@@ -17,7 +17,12 @@ import pytest
 from tests.conftest import RunningStation
 from tests.terminal_kit import journal_view, ledger_view, make_terminal
 
-APPENDS = {"bill": 7, "prepay": 7, "settle": 1, "card": 9, "offline": 5, "sms": 6}
+APPENDS = {
+    "bill": 7, "prepay": 7, "settle": 1, "card": 9, "offline": 5, "sms": 6, "cancel": 4,
+    "card_back": 6,
+}  # fmt: skip
+# Flows whose terminal process plays the card itself (it must be put back after the pull).
+OWN_CARD = frozenset({"card_back"})
 
 
 def driver(port, folder, *args, expect_killed=False):
@@ -49,6 +54,8 @@ def card_for(request, tmp_path):
     """For the card flow: the demo customer's card in the vpcd reader, image saved as it changes."""
 
     def put(flow):
+        if flow in OWN_CARD:
+            request.getfixturevalue("pcscd")
         if flow != "card":
             return
         request.getfixturevalue("pcscd")
@@ -86,6 +93,19 @@ def deliver_sms(folder, station) -> None:
         assert SmsInbox(station.station).receive_submit(pdu).taken
 
 
+def assert_card_moved_once(folder, result) -> None:
+    from drivers.card import profile as p
+    from sim.card.card import CardImage
+    from station.seed import demo_purchase_count
+    from tests.test_card import CUSTOMER
+
+    image = CardImage.load(folder / "card.json")
+    grant = p.parse_grant(image.files[p.FID_PURCHASE])
+    assert grant.count == demo_purchase_count(CUSTOMER) + 1, grant
+    terminal_states = result["states"]
+    assert "reversed" not in terminal_states and terminal_states.count("completed") == 1
+
+
 CASES = [
     (flow, when, k)
     for flow, count in APPENDS.items()
@@ -110,6 +130,8 @@ def test_power_cut_at_every_append_leaves_no_one_sided_entry(flow, when, k, tmp_
         assert result["verify"] is True
         if flow == "settle":
             assert result["settled"]["balanced"] is True
+        if flow == "card_back":  # put back, never reversed: the count moved by exactly one
+            assert_card_moved_once(folder, result)
         terminal = make_terminal(folder, station.port)
         mine, theirs = journal_view(terminal), ledger_view(station.ledger.path)
         assert mine == theirs, f"one-sided: terminal {mine} station {theirs}"

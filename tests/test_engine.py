@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -10,6 +11,7 @@ from terminal.core import engine as e
 from terminal.core.lifecycle import State
 from terminal.core.orders import Order
 from terminal.protocol import messages as m
+from terminal.protocol.cardgrant import CardGrant, GrantKind
 from tests.terminal_kit import WANG, bill_order, journal_view, ledger_view, make_terminal
 
 
@@ -72,6 +74,63 @@ def test_card_write_failure_queues_a_reversal():
         "card_write_failed",
         "reversal_queued",
     ]
+
+
+SERIAL = bytes.fromhex("5a00000000000005")
+
+
+def writing(count=4):
+    """A card purchase whose grant (for purchase ``count``) may or may not be on the card."""
+    grant = CardGrant(GrantKind.PURCHASE, SERIAL, WANG, "000100000005", count, 10000, bytes(4))
+    o = order(processing=m.Processing.CARD_PURCHASE, card_serial=SERIAL.hex())
+    return e.View(o, State.CARD_WRITING, 1, approval={"grant": grant.to_bytes().hex()}), grant
+
+
+def test_a_card_put_back_is_finished_written_again_or_reversed_by_its_purchase_count():
+    view, grant = writing(count=4)
+    absent = e.step(view, e.CardBack(None))
+    assert absent == [e.Finished(State.CARD_WRITING, message="card_pulled_reinsert")]
+    unchanged = e.step(view, e.CardBack(SERIAL, dataclasses.replace(grant, count=3)))
+    assert unchanged == [
+        e.Append("card_writing", {"again": True, "count": 3}),
+        e.WriteCard(grant),
+    ]
+    first, first_grant = writing(count=1)  # a card's first purchase: its file was empty
+    assert e.step(first, e.CardBack(SERIAL, None))[-1] == e.WriteCard(first_grant)
+    assert e.step(view, e.CardBack(SERIAL, None))[-1].outcome is State.REVERSAL_QUEUED
+    written = e.step(view, e.CardBack(SERIAL, grant))
+    assert [c.event for c in written if isinstance(c, e.Append)] == ["card_written", "printing"]
+    assert isinstance(written[-1], e.Print)
+    other = e.step(view, e.CardBack(bytes(8), grant))
+    assert [c.event for c in other if isinstance(c, e.Append)] == [
+        "card_write_failed",
+        "reversal_queued",
+    ]
+    assert other[-1].message == "card_other_hand_back_cash"
+    foreign_grant = e.step(view, e.CardBack(SERIAL, dataclasses.replace(grant, amount_fen=1)))
+    assert foreign_grant[-1].outcome is State.REVERSAL_QUEUED  # same count, not our grant
+
+
+def test_a_blank_card_put_back_still_blank_is_opened_or_reissued_again():
+    view, grant = writing(count=7)  # a reissue carries the customer's count over
+    reissue = dataclasses.replace(grant, kind=GrantKind.REISSUE)
+    view = dataclasses.replace(view, approval={"grant": reissue.to_bytes().hex()})
+    assert e.step(view, e.CardBack(SERIAL, None))[-1] == e.WriteCard(reissue)
+    assert isinstance(e.step(view, e.CardBack(SERIAL, reissue))[-1], e.Print)
+    other = dataclasses.replace(reissue, count=6)
+    assert e.step(view, e.CardBack(SERIAL, other))[-1].outcome is State.REVERSAL_QUEUED
+
+
+def test_giving_up_on_a_pulled_card_reverses_and_nothing_else_does():
+    view, _ = writing()
+    gave_up = e.give_up_card(view)
+    assert [c.event for c in gave_up if isinstance(c, e.Append)] == [
+        "card_write_failed",
+        "reversal_queued",
+    ]
+    assert gave_up[-1] == e.Finished(State.REVERSAL_QUEUED, message="card_given_up_hand_back_cash")
+    done = dataclasses.replace(view, state=State.COMPLETED)
+    assert e.give_up_card(done) == [e.Finished(State.COMPLETED)]
 
 
 def test_an_event_out_of_place_is_refused():

@@ -58,6 +58,7 @@ from terminal.core.requests import (
     SignOn,
 )
 from terminal.protocol.responses import KEY_DROPPED, describe
+from tests.test_cancel import cancel_samples
 from ui import machine as mc
 from ui import wording
 from ui.render import Status, as_image, as_text, text_lines
@@ -391,6 +392,7 @@ def sample_replies():
         (FindCustomer("0100000123"), Failed(code="off_not_in_book")),
         (pay, Paid(PayOutcome.APPROVED, "T/1/1", printed=True, offline_serial=3)),
         (ShowPending(), Pending((replace(owed, what="offline_credit", failures=0),))),
+        *cancel_samples(),
     ]
 
 

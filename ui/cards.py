@@ -1,5 +1,5 @@
 """The card flows of the menu machine: read the card, then diagnose, open, reissue or buy onto it;
-and put a card pulled mid-write back.
+and put a card pulled mid-write back (OK), or give up on it, which reverses the purchase.
 
 A mixin over ``State``. The card read is kept in the job beside the customer and goes back to
 the terminal in ``Pay``.
@@ -8,6 +8,7 @@ the terminal in ``Pay``.
 from __future__ import annotations
 
 from drivers.keypad.keys import Key
+from terminal.core.cancel_requests import GiveUpCardWrite
 from terminal.core.cash import Tender
 from terminal.core.requests import (
     BlankCard,
@@ -30,6 +31,19 @@ class Cards(State):
         if self.flow not in CARD_PURPOSE:
             return [self._show()]
         return self._busy("reading_card", ReadCard(CARD_PURPOSE[self.flow]))
+
+    def card_wait_cancel(self, key: Key) -> list[Command]:
+        """CANCEL on "insert the card": back to the menu, unless a write was interrupted — then
+        ask first, because giving up on that card reverses the purchase."""
+        if not self.job.txn:
+            return self.to_main()
+        return self._go(Mode.CARD_GIVE_UP, lines=[self.t("card_give_up_ask")])
+
+    def card_give_up(self, key: Key) -> list[Command]:
+        return self._busy("busy", GiveUpCardWrite(self.job.txn))
+
+    def card_keep_waiting(self, key: Key) -> list[Command]:
+        return self._go(Mode.CARD_WAIT, lines=[self.t("card_pulled_reinsert")])
 
     def on_diagnosed(self, diagnosed: CardDiagnosed) -> list[Command]:
         return self._message(wording.findings(diagnosed.findings, self.locale))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from drivers.keypad.keys import Key
+from terminal.core.cancel_requests import Cancelled, PaymentList, SupervisorChecked
 from terminal.core.requests import (
     AgentFigures,
     BlankCard,
@@ -50,6 +51,7 @@ from terminal.core.requests import (
     SignOn,
 )
 from ui import wording
+from ui.cancel import Cancelling
 from ui.cards import Cards
 from ui.menus import Menus
 from ui.payment import Payment
@@ -135,7 +137,7 @@ def key_class(key: Key) -> str:
 KEY_CLASSES = frozenset(key_class(key) for key in Key)
 
 
-class Machine(Menus, Payment, Cards):
+class Machine(Menus, Payment, Cards, Cancelling):
     def start(self) -> list[Command]:
         return [self._show()]
 
@@ -208,6 +210,12 @@ class Machine(Menus, Payment, Cards):
                 return self._message(wording.reprint_lines(reply, locale))
             case RouteBookLoaded():
                 return self._message(wording.route_book_lines(reply, locale))
+            case PaymentList():
+                return self.on_payments(reply)
+            case SupervisorChecked():
+                return self.on_supervisor(reply)
+            case Cancelled():
+                return self.on_cancelled(reply)
             case _:
                 assert_never(reply)
 
@@ -255,7 +263,17 @@ KEYS: dict[tuple[Mode, str], Handler] = {
     (Mode.RESULT, "DOWN"): M.scroll_down,
     (Mode.RESULT, "UP"): M.scroll_up,
     (Mode.CARD_WAIT, "OK"): M.card_ready,
-    (Mode.CARD_WAIT, "CANCEL"): M.to_main,
+    (Mode.CARD_WAIT, "CANCEL"): M.card_wait_cancel,
+    (Mode.CARD_GIVE_UP, "OK"): M.card_give_up,
+    (Mode.CARD_GIVE_UP, "CANCEL"): M.card_keep_waiting,
+    (Mode.CANCEL_PICK, "OK"): M.pick_done,
+    (Mode.CANCEL_PICK, "UP"): M.pick_up,
+    (Mode.CANCEL_PICK, "DOWN"): M.pick_down,
+    (Mode.CANCEL_PICK, "CANCEL"): M.to_main,
+    (Mode.SUPERVISOR, "OK"): M.supervisor_done,
+    (Mode.SUPERVISOR, "CANCEL"): M.to_main,
+    (Mode.CANCEL_CONFIRM, "OK"): M.cancel_go,
+    (Mode.CANCEL_CONFIRM, "CANCEL"): M.to_main,
     (Mode.READING, "OK"): M.reading_done,
     (Mode.READING, "CANCEL"): M.to_main,
     (Mode.CARDSVC, "digit"): M.choose,

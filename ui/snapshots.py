@@ -37,6 +37,7 @@ from terminal.core.requests import (
 from terminal.protocol.records import Bill, MeterInfo, MeterKind, PaymentRecord
 from ui import machine as mc
 from ui.render import Status, save_png
+from ui.snapshots_cancel import cancel_screens
 
 CUSTOMER = Customer(
     customer_no="0100000123",
@@ -229,6 +230,7 @@ def walk() -> list[tuple[str, mc.Screen]]:
     snap("35-login-locked", [m._show()])
     snap("36-open-card-blank", _open_card())
     shots += _offline()
+    shots += cancel_screens(41)
     return shots
 
 

@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from drivers.keypad.keys import Key
+from terminal.core.cancel_requests import FindPayments, PaymentItem
 from terminal.core.cash import Tender
 from terminal.core.money import yuan
 from terminal.core.requests import (
@@ -54,6 +55,10 @@ class Mode(enum.Enum):
     DAYS = "days"
     SETTLE_CONFIRM = "settle_confirm"
     ADMIN = "admin"
+    CANCEL_PICK = "cancel_pick"  # cancel (撤销): pick a payment by trace number or from the list
+    SUPERVISOR = "supervisor"  # the supervisor's password
+    CANCEL_CONFIRM = "cancel_confirm"
+    CARD_GIVE_UP = "card_give_up"  # the pulled card is not coming back: reverse?
 
 
 class Flow(enum.Enum):
@@ -114,7 +119,11 @@ CARDSVC_MENU: Menu = (
     ("2", "c_open", Flow.OPEN),
     ("3", "c_reissue", Flow.REISSUE),
 )
-SETTLE_MENU: Menu = (("1", "s_reconcile", Mode.DAYS), ("2", "s_settle", Mode.SETTLE_CONFIRM))
+SETTLE_MENU: Menu = (
+    ("1", "s_reconcile", Mode.DAYS),
+    ("2", "s_settle", Mode.SETTLE_CONFIRM),
+    ("3", "s_cancel", FindPayments()),
+)
 ADMIN_MENU: Menu = (
     ("1", "a_signon", Action.SIGN_ON),
     ("2", "a_network", CheckNetwork()),
@@ -139,6 +148,8 @@ ENTRY_LIMITS = {
     Mode.CASH: 9,
     Mode.READING: 9,
     Mode.DAYS: 13,
+    Mode.CANCEL_PICK: 6,
+    Mode.SUPERVISOR: 12,
 }
 ENTRY_MODES = frozenset(ENTRY_LIMITS)
 ENTRY_LABELS = {
@@ -147,6 +158,16 @@ ENTRY_LABELS = {
     Mode.CUSTOMER: "customer_no",
     Mode.READING: "reading",
     Mode.DAYS: "days",
+    Mode.CANCEL_PICK: "trace_no",
+    Mode.SUPERVISOR: "supervisor_password",
+}
+MASKED = frozenset({Mode.PASSWORD, Mode.SUPERVISOR})
+# What the keys do on screens whose hint says nothing else.
+MODE_HINTS = {
+    Mode.CANCEL_PICK: "cancel_pick_keys",
+    Mode.SUPERVISOR: "supervisor_keys",
+    Mode.CANCEL_CONFIRM: "cancel_confirm_keys",
+    Mode.CARD_GIVE_UP: "card_give_up_keys",
 }
 
 
@@ -213,6 +234,11 @@ class Job:
     tender: Tender | None = None  # confirmed
     amount_label: str = "cash"
     txn: str = ""  # a card write that was interrupted: never walk away from it
+    payments: tuple[PaymentItem, ...] = ()  # cancel: the list to pick from
+    cursor: int = 0  # cancel: the payment marked on the list
+    picked: PaymentItem | None = None  # cancel: the payment being cancelled
+    supervisor: str = ""  # cancel: the password, kept only until the cancel is sent
+    supervisor_failures: int = 0
 
 
 class State:
@@ -255,7 +281,7 @@ class State:
             lines = (self.t("login_locked"),)
         elif m in ENTRY_MODES:
             label = ENTRY_LABELS.get(m, self.job.amount_label)
-            shown = "*" * len(self.text) if m is Mode.PASSWORD else self.text
+            shown = "*" * len(self.text) if m in MASKED else self.text
             entry = f"{self.t(label)}: {shown}_"
         elif m in MENUS:
             name, menu = MENUS[m]
@@ -275,6 +301,10 @@ class State:
             hint = self.t("ask_wait_keys")
         elif m is Mode.BUSY and self.busy_pressed:
             hint = self.t("still_busy")
+        if m in MODE_HINTS:
+            hint = self.t(MODE_HINTS[m])
+        elif m is Mode.CARD_WAIT and self.job.txn:
+            hint = self.t("card_back_keys")
         return Show(Screen(title, lines, entry, hint, m.value))
 
     def _go(

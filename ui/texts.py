@@ -98,6 +98,23 @@ TEXTS: dict[str, tuple[str, str]] = {
         "写卡中断！请重新插入同一张卡",
         "Write interrupted! Insert the same card again",
     ),
+    "card_other_hand_back_cash": (
+        "插入的不是原卡，交易已冲正，请退还现金{cash}元",
+        "Not the same card: reversed, hand back {cash} yuan",
+    ),
+    "card_given_up_hand_back_cash": (
+        "已放弃写卡，交易已冲正，请退还现金{cash}元",
+        "Card given up: reversed, hand back {cash} yuan",
+    ),
+    "card_back_keys": ("确认=卡已插回  取消=放弃写卡", "OK=card is back  CANCEL=give up"),
+    "card_give_up_ask": (
+        "原卡不再插回？放弃后交易冲正，现金退还客户",
+        "The card will not come back? Giving up reverses it; the cash goes back",
+    ),
+    "card_give_up_keys": (
+        "确认=放弃并冲正  取消=继续等卡",
+        "OK=give up, reverse  CANCEL=wait for the card",
+    ),
     "press_any": ("按确认键返回", "Press OK to go back"),
     # query
     "query": ("用户查询", "Customer query"),
@@ -143,6 +160,85 @@ TEXTS: dict[str, tuple[str, str]] = {
         "对账最多{n}天，且起日不晚于止日，请重新输入",
         "At most {n} days, first day not after the last: enter again",
     ),
+    "s_cancel": ("撤销（需主管密码）", "Cancel a payment (supervisor)"),
+    "cancel": ("撤销", "Cancel a payment"),
+    "trace_no": ("流水号（不输=所选）", "Trace no. (empty = marked)"),
+    "cancel_pick_keys": (
+        "↑↓选择 确认=撤销所选 取消=返回",
+        "UP/DOWN pick  OK=cancel it  CANCEL=back",
+    ),
+    "cancel_none": (
+        "本批次没有可撤销的现金缴费",
+        "No cash payment in the open batch to cancel",
+    ),
+    "cancel_no_trace": (
+        "没有流水号{trace}的缴费，请重新输入或从列表选择",
+        "No payment with trace {trace}: type it again or pick from the list",
+    ),
+    "cancel_off": (
+        "本终端未设置主管密码，不能撤销；请联系供电公司",
+        "No supervisor password is set: cancel is off; call the utility",
+    ),
+    "cancel_tag_already": ("已撤", "cxl"),
+    "cancel_tag_owed": ("待确", "owed"),
+    "cancel_tag_not_approved": ("失败", "fail"),
+    "cancel_tag_other_batch": ("已结", "old"),
+    "cancel_tag_not_cash": ("卡类", "card"),
+    "cancel_tag_offline": ("离线", "offl"),
+    "cancel_refused_already": ("该笔已撤销，不能再次撤销", "Already cancelled"),
+    "cancel_refused_not_cash": (
+        "购电、开卡、补卡不能撤销（电量已在卡上）",
+        "Card transactions cannot be cancelled (the credit is on the card)",
+    ),
+    "cancel_refused_offline": (
+        "离线缴费不能撤销；上传后请到营业厅处理",
+        "Offline payments cannot be cancelled; ask the office",
+    ),
+    "cancel_refused_other_batch": (
+        "该笔不在当前批次（已结算），不能撤销；请到营业厅处理",
+        "Not in the open batch (settled): cannot be cancelled; ask the office",
+    ),
+    "cancel_refused_owed": (
+        "该笔的交易确认还未上送主站，请稍后再撤销（见待处理事项）",
+        "Its completion is not yet delivered: try again later (see Pending items)",
+    ),
+    "cancel_refused_not_approved": (
+        "该笔交易未成功，无需撤销",
+        "That payment was not approved: nothing to cancel",
+    ),
+    "cancel_refused_not_found": (
+        "没有这笔缴费，请核对流水号后重新选择",
+        "No such payment: check the trace number and pick again",
+    ),
+    "cancel_refused_wrong_password": (
+        "主管密码不对，未撤销；请重新操作",
+        "Wrong supervisor password: nothing cancelled; start again",
+    ),
+    "supervisor_password": ("主管密码", "Supervisor password"),
+    "supervisor_keys": ("请主管输入密码  确认=继续  取消=返回", "Supervisor: password, then OK"),
+    "checking": ("正在核对…", "Checking…"),
+    "supervisor_wrong": (
+        "主管密码不对，还可试{left}次",
+        "Wrong supervisor password, {left} tries left",
+    ),
+    "supervisor_refused": (
+        "主管密码错误次数过多，未撤销；请返回主菜单",
+        "Too many wrong supervisor passwords: nothing cancelled",
+    ),
+    "cancel_confirm": ("确认撤销", "Confirm cancel"),
+    "cancel_what": ("流水{trace}  户号{customer}", "Trace {trace}  customer {customer}"),
+    "cancel_amount": ("金额{amount}元", "Amount {amount} yuan"),
+    "cancel_time": ("时间{time}", "At {time}"),
+    "cancel_effect": (
+        "撤销后须退还客户现金{amount}元",
+        "After cancelling, hand back {amount} yuan",
+    ),
+    "cancel_confirm_keys": ("确认=撤销  取消=不撤销", "OK=cancel it  CANCEL=keep it"),
+    "cancel_done": (
+        "撤销成功，请退还现金{amount}元；冲正自动上送主站",
+        "Cancelled: hand back {amount} yuan; the reversal goes to the station",
+    ),
+    "cancel_receipt_printed": ("撤销凭证已打印，交客户", "Cancel receipt printed: give it over"),
     "reconciled": ("{count}笔  {total}元", "{count} payments, {total} yuan"),
     "settle_confirm": ("结算当前批次？确认=结算  取消=返回", "Settle the open batch? OK=settle"),
     "settled": (
@@ -208,6 +304,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "state_unknown": ("结果未知", "outcome unknown"),
     "state_sent": ("已发送未应答", "sent, no answer yet"),
     "state_card_writing": ("写卡未完成", "card write unfinished"),
+    "state_cancelling": ("撤销未完成", "cancel unfinished"),
     "not_signed_on": ("未签到", "not signed on"),
     # why the link failed (drivers.transport.PROBLEMS), inside "no_station" / "network_bad"
     "link_dropped": ("连接中断", "the connection dropped"),

@@ -178,12 +178,15 @@ def approved_lines(paid: Paid, tender: Tender, card_written: bool, locale: str) 
     return lines
 
 
+HAND_BACK_TEXTS = {
+    "card_not_written": "card_not_written_hand_back_cash",
+    "card_other": "card_other_hand_back_cash",
+    "card_given_up": "card_given_up_hand_back_cash",
+}
+
+
 def hand_back_lines(paid: Paid, tender: Tender, locale: str) -> list[str]:
-    key = (
-        "card_not_written_hand_back_cash"
-        if paid.why == "card_not_written"
-        else "reversal_hand_back_cash"
-    )
+    key = HAND_BACK_TEXTS.get(paid.why, "reversal_hand_back_cash")
     return [t(key, locale, cash=yuan(tender.cash_fen))]
 
 

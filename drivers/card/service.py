@@ -2,7 +2,8 @@
 
 ``write_grant`` answers the engine's one question — is the grant on the card? — with True
 (written and read back), False (the card refused it or holds something else) or None (the card
-left the reader: not known until it comes back, when ``purchase_count`` settles it).
+left the reader: not known until it comes back). ``card_back`` then reads the card put back —
+serial and last grant — and the engine decides: written already, write again, or reverse.
 """
 
 from __future__ import annotations
@@ -61,15 +62,14 @@ class CardService:
         finally:
             session.close()
 
-    async def carries(self, grant: CardGrant) -> bool | None:
-        """Whether the card ``grant`` is for holds it, once that card is in the reader.
-
-        True when the purchase file is the grant (or a later one), False when it is not,
-        None when that card does not come within ``wait_s``.
+    async def card_back(self) -> tuple[bytes, CardGrant | None] | None:
+        """The card put back after a pulled write: its serial and the last grant on it, once a
+        card is in the reader; None when none comes within ``wait_s`` or it cannot be read (the
+        operator is asked again, and may give up). The engine decides from these what happened.
         """
-        return await asyncio.to_thread(self._carries, grant)
+        return await asyncio.to_thread(self._card_back)
 
-    def _carries(self, grant: CardGrant) -> bool | None:
+    def _card_back(self) -> tuple[bytes, CardGrant | None] | None:
         if not self.reader.wait_present(self.wait_s):
             log.info("no card in the reader after %.0f s", self.wait_s)
             return None
@@ -79,9 +79,6 @@ class CardService:
             log.info("the card left while being read: %s", exc)
             return None
         except p.CardError as exc:
-            log.info("the card's purchase data cannot be read: %s", exc)
-            return False  # unreadable purchase data: the grant is not on it
-        if card.info.serial != grant.serial:
-            log.info("a different card is in the reader")
+            log.info("the card in the reader cannot be read: %s", exc)
             return None
-        return card.purchase == grant or card.purchase_count > grant.count
+        return card.info.serial, card.purchase

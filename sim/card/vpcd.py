@@ -36,8 +36,11 @@ def vpcd_port() -> int:
 # pcscd learns of a removal only by polling the driver (a few times a second). A card that is
 # back before the next poll looks as if it never left, while the session that saw it go has
 # already marked the reader empty: pcscd then reports "no card" until the next real removal.
-# A person cannot swap a card that fast, so a card stays out of the slot at least this long.
+# A person cannot swap a card that fast, so a card stays out of the slot at least this long —
+# counted per reader, not per ``VpcdSlot``: a new slot object on the same port (the next test)
+# must not put a card back sooner than the last one took it out.
 MIN_OUT_S = 1.0
+_OUT_SINCE: dict[tuple[str, int], float] = {}  # (host, port) -> when its card last left
 
 
 class SlotUnavailable(OSError):
@@ -56,7 +59,6 @@ class VpcdSlot:
         self._thread: threading.Thread | None = None
         self.removed = threading.Event()
         self.removed.set()
-        self._out_since = 0.0
 
     @property
     def present(self) -> bool:
@@ -64,7 +66,8 @@ class VpcdSlot:
 
     def insert(self, card: VirtualCard, image_path: str | Path | None = None) -> None:
         self.remove()
-        time.sleep(max(0.0, self._out_since + MIN_OUT_S - time.monotonic()))
+        out_since = _OUT_SINCE.get((self.host, self.port), 0.0)
+        time.sleep(max(0.0, out_since + MIN_OUT_S - time.monotonic()))
         self.card = card
         self.image_path = Path(image_path) if image_path else None
         try:
@@ -93,7 +96,7 @@ class VpcdSlot:
 
     def _mark_out(self) -> None:
         if not self.removed.is_set():
-            self._out_since = time.monotonic()
+            _OUT_SINCE[(self.host, self.port)] = time.monotonic()
         self.removed.set()
 
     def _save(self, card: VirtualCard) -> None:

@@ -28,6 +28,10 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
         "offline_queue.backup",
         "copy the journal, verify the copy, keep the newest copies (daily, by a timer)",
     ),
+    ("config", "supervisor-password"): (
+        "config.supervisor",
+        "hash the supervisor's cancel (撤销) password for a site file",
+    ),
     ("journal", "export"): ("offline_queue.cli", "export the journal as CSV or JSON for audit"),
     ("journal", "show"): ("offline_queue.cli", "show journal entries, or one transaction's"),
     ("journal", "verify"): ("offline_queue.cli", "check that no journal entry was altered or lost"),

@@ -147,7 +147,11 @@ async def main(config, keys: str, display: str) -> int:
     from terminal.shell.beat import Heartbeat
 
     heartbeat = Heartbeat(terminal, _version(), config.timeouts.heartbeat_s)
-    desk = Desk(terminal, heartbeat=heartbeat)
+    desk = Desk(
+        terminal,
+        heartbeat=heartbeat,
+        supervisor_hash=config.terminal.supervisor_password,
+    )
     from terminal.app.update_setup import build_updater
 
     desk.updater = build_updater(config, terminal)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from terminal.core.lifecycle import State, next_state
 from terminal.core.orders import CARD_KINDS, Order
 from terminal.protocol import messages as m
-from terminal.protocol.cardgrant import CardGrant
+from terminal.protocol.cardgrant import CardGrant, GrantKind
 from terminal.protocol.records import Amount
 
 # --- the journal's view of one transaction -------------------------------------------------
@@ -35,6 +35,8 @@ class View:
     sends: int = 0  # how many times the request went out
     approval: dict[str, Any] | None = None  # payload of the ``approved`` entry
     approved_at: str | None = None  # UTC ISO time of the ``approved`` entry: the receipt's time
+    cancel: dict[str, Any] | None = None  # payload of the ``cancelling`` entry (撤销)
+    cancelled_at: str | None = None  # UTC ISO time of the ``cancelling`` entry
 
     @property
     def grant(self) -> CardGrant | None:
@@ -83,7 +85,8 @@ class WriteCard:
 
 @dataclass(frozen=True)
 class CheckCard:
-    """After a restart: read the card's purchase count to learn whether the write happened."""
+    """The card pulled mid-write (or after a restart): read the card in the reader, feed back
+    ``CardBack``; its serial and purchase count say whether the write happened."""
 
     grant: CardGrant
 
@@ -147,6 +150,15 @@ class CardDone:
 
 
 @dataclass(frozen=True)
+class CardBack:
+    """The card in the reader when the pulled one was asked for: serial and last grant
+    (``serial`` None: no card came, or none that could be read)."""
+
+    serial: bytes | None
+    purchase: CardGrant | None = None
+
+
+@dataclass(frozen=True)
 class Printed:
     """The receipt printed, or why not."""
 
@@ -154,7 +166,7 @@ class Printed:
     reason: str = ""
 
 
-Event = Answered | NoAnswer | OperatorChoice | CardDone | Printed
+Event = Answered | NoAnswer | OperatorChoice | CardDone | CardBack | Printed
 
 
 # --- the rules -------------------------------------------------------------------------------
@@ -196,6 +208,17 @@ def step(view: View, event: Event, repeats: int = 2) -> list[Command]:
             Append("reversal_queued", {"why": "card not written"}),
             Finished(State.REVERSAL_QUEUED, message="card_not_written_hand_back_cash"),
         ]
+    if isinstance(event, CardBack) and state is State.CARD_WRITING:
+        return _card_back(view, event)
+    if isinstance(event, Printed) and state is State.CANCELLING:
+        return [
+            _cancel_queued(event.ok, event.reason),
+            Finished(
+                State.REVERSAL_QUEUED,
+                message="" if event.ok else "receipt_not_printed",
+                print_reason="" if event.ok else event.reason or "no_printer",
+            ),
+        ]
     if isinstance(event, Printed) and state is State.PRINTING:
         return [
             Append("printed", {"ok": event.ok, "reason": event.reason}),
@@ -207,6 +230,49 @@ def step(view: View, event: Event, repeats: int = 2) -> list[Command]:
             ),
         ]
     raise ValueError(f"{type(event).__name__} does not apply in state {state.value}")
+
+
+def _card_back(view: View, back: CardBack) -> list[Command]:
+    """The pulled card is asked for again (DESIGN.md principle 4). The grant is for one purchase
+    count: a card whose count did not move (a blank card still blank, for an open or reissue)
+    can still take it, so it is written again; a card that carries it (or a later grant) was
+    written before it left. Anything else is reversed."""
+    grant = view.grant
+    if back.serial is None or grant is None:
+        return [Finished(State.CARD_WRITING, message="card_pulled_reinsert")]
+    if back.serial != grant.serial:
+        return _card_reversed("another card was inserted", "card_other_hand_back_cash")
+    count = back.purchase.count if back.purchase else 0
+    if back.purchase == grant or count > grant.count:
+        return [Append("card_written", {"count": count}), Append("printing"), Print()]
+    if grant.kind is GrantKind.PURCHASE:
+        unchanged = count == grant.count - 1  # the card's rule: a purchase is its count plus one
+    else:
+        unchanged = back.purchase is None  # open, reissue: still the blank card it was
+    if unchanged:
+        return [Append("card_writing", {"again": True, "count": count}), WriteCard(grant)]
+    return _card_reversed("the card holds another grant", "card_not_written_hand_back_cash")
+
+
+def _card_reversed(why: str, message: str) -> list[Command]:
+    return [
+        Append("card_write_failed", {"why": why}),
+        Append("reversal_queued", {"why": why}),
+        Finished(State.REVERSAL_QUEUED, message=message),
+    ]
+
+
+def give_up_card(view: View) -> list[Command]:
+    """The operator gives up on the pulled card (it is not coming back): reverse the purchase."""
+    if view.state is not State.CARD_WRITING:
+        return [Finished(view.state)]
+    return _card_reversed("the operator gave up on the card", "card_given_up_hand_back_cash")
+
+
+def _cancel_queued(printed: bool, reason: str) -> Append:
+    """The entry that ends a cancel's receipt and puts its reversal in the outbox."""
+    why = "cancelled by the operator"
+    return Append("reversal_queued", {"why": why, "printed": printed, "reason": reason})
 
 
 def _resend(view: View) -> list[Command]:
@@ -244,25 +310,6 @@ def _answered(view: View, response: m.Response) -> list[Command]:
     return [Append("approved", payload), Append("printing"), Print()]
 
 
-CANCELLABLE = frozenset({m.Processing.BILL_PAYMENT, m.Processing.PREPAYMENT})
-
-
-def cancel(view: View, batch: int) -> list[Command]:
-    """The operator cancels (撤销) an approved payment of the open batch: reverse it.
-
-    Card transactions cannot be cancelled — the credit is on the card — and neither can a
-    payment of a settled batch.
-    """
-    if view.order.processing not in CANCELLABLE:
-        return [Finished(view.state, message="cancel_not_possible_card")]
-    if view.order.batch != batch or view.state not in (State.PRINTED, State.COMPLETED):
-        return [Finished(view.state, message="cancel_not_possible")]
-    return [
-        Append("reversal_queued", {"why": "cancelled by the operator"}),
-        Finished(State.REVERSAL_QUEUED, message="cancelled_hand_back_cash"),
-    ]
-
-
 def recover(view: View) -> list[Command]:
     """After a restart: carry a transaction that is not final on from where it stopped."""
     state = view.state
@@ -289,6 +336,9 @@ def recover(view: View) -> list[Command]:
         return [Append("reversal_queued", {"why": "card not written"})]
     if state is State.CARD_WRITTEN:
         return [Append("printing"), Print()]
+    if state is State.CANCELLING:
+        # The 撤销 receipt may have stopped anywhere: mark it unprinted, queue the reversal.
+        return [_cancel_queued(False, "restarted while printing")]
     if state is State.PRINTING:
         # The printer may have stopped anywhere: mark it unprinted, offer a reprint.
         return [Append("printed", {"ok": False, "reason": "restarted while printing"})]
@@ -316,6 +366,8 @@ def fold(view: View | None, entry: JournalEntry) -> View | None:
         return dataclasses.replace(
             view, state=state, approval=entry.payload, approved_at=entry.time
         )
+    if entry.event == "cancelling":
+        return dataclasses.replace(view, state=state, cancel=entry.payload, cancelled_at=entry.time)
     return dataclasses.replace(view, state=state)
 
 

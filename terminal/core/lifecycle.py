@@ -12,6 +12,7 @@ first byte goes to the printer — so after a crash the state says exactly what 
                            → REVERSAL_QUEUED → REVERSED  (operator hands the cash back)
     card:  APPROVED → CARD_WRITING → CARD_WRITTEN → PRINTED …
                                    ↘ CARD_WRITE_FAILED → REVERSAL_QUEUED
+    cancel (撤销): COMPLETED → CANCELLING (撤销 receipt) → REVERSAL_QUEUED → REVERSED
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class State(enum.Enum):
     CANCELLED = "cancelled"  # never sent; nothing to undo: final
     OFFLINE = "offline"  # taken offline; the outbox owes an upload
     ADOPTED = "adopted"  # posted by the station, learnt at settlement: final
+    CANCELLING = "cancelling"  # cancel (撤销) confirmed; its receipt may be (partly) printed
 
 
 S = State
@@ -65,12 +67,16 @@ TRANSITIONS: dict[tuple[State, str], State] = {
     (S.PRINTED, "printed"): S.PRINTED,
     (S.PRINTED, "delivering"): S.PRINTED,  # first send of the completion advice
     (S.PRINTED, "completed"): S.COMPLETED,
-    (S.PRINTED, "reversal_queued"): S.REVERSAL_QUEUED,  # cancelled by the operator (撤销)
     (S.COMPLETED, "printing"): S.COMPLETED,  # reprint
     (S.COMPLETED, "printed"): S.COMPLETED,
-    (S.COMPLETED, "reversal_queued"): S.REVERSAL_QUEUED,  # cancelled by the operator (撤销)
+    (S.COMPLETED, "cancelling"): S.CANCELLING,  # the operator cancels it (撤销), supervised
+    (S.CANCELLING, "reversal_queued"): S.REVERSAL_QUEUED,  # the 撤销 receipt is done (or not)
     (S.REVERSAL_QUEUED, "delivering"): S.REVERSAL_QUEUED,  # first send of the reversal
     (S.REVERSAL_QUEUED, "reversed"): S.REVERSED,
+    (S.REVERSAL_QUEUED, "printing"): S.REVERSAL_QUEUED,  # reprint of a 撤销 receipt
+    (S.REVERSAL_QUEUED, "printed"): S.REVERSAL_QUEUED,
+    (S.REVERSED, "printing"): S.REVERSED,  # reprint of a 撤销 receipt
+    (S.REVERSED, "printed"): S.REVERSED,
     (S.OFFLINE, "delivering"): S.OFFLINE,
     (S.OFFLINE, "printing"): S.OFFLINE,
     (S.OFFLINE, "printed"): S.OFFLINE,
@@ -80,7 +86,8 @@ TRANSITIONS: dict[tuple[State, str], State] = {
 }
 
 # Nothing more is owed to anyone. (A completed payment can still be cancelled by the operator
-# within its batch, which opens it again until the reversal is delivered.)
+# within its batch, which opens it again until the reversal is delivered.) CANCELLING is not
+# POSTED either: it is open, so the batch cannot be settled before its reversal is queued.
 FINAL = frozenset({S.DECLINED, S.COMPLETED, S.REVERSED, S.CANCELLED, S.ADOPTED})
 
 # States in which the station has (or will have, once the outbox delivers) the money posted.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from terminal.core import cancel_requests as cx
 from terminal.core.cash import Tender
 from terminal.core.routebook_requests import DownloadRouteBook as DownloadRouteBook
 from terminal.core.routebook_requests import RouteBookLoaded as RouteBookLoaded
@@ -206,6 +207,10 @@ Request = (
     | CheckJournal
     | Reprint
     | DownloadRouteBook
+    | cx.GiveUpCardWrite
+    | cx.FindPayments
+    | cx.CheckSupervisor
+    | cx.CancelPayment
 )
 
 
@@ -300,7 +305,7 @@ class Paid:
     txn: str
     printed: bool = False
     print_reason: str = ""  # why the receipt did not print (a text key)
-    why: str = ""  # HAND_BACK_CASH: "no_answer" or "card_not_written"
+    why: str = ""  # HAND_BACK_CASH: "no_answer", "card_not_written", "card_other", "card_given_up"
     offline_serial: int = 0  # taken offline: the receipt's 离线 number; the upload confirms it
 
 
@@ -427,6 +432,9 @@ Reply = (
     | JournalChecked
     | Reprinted
     | RouteBookLoaded
+    | cx.PaymentList
+    | cx.SupervisorChecked
+    | cx.Cancelled
 )
 
 

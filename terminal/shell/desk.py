@@ -23,6 +23,7 @@ from terminal.core.lifecycle import POSTED, State
 from terminal.core.receipt import LOCAL_TZ
 from terminal.protocol import messages as m
 from terminal.protocol.records import Amount
+from terminal.shell.cancel_desk import Cancels
 from terminal.shell.delivery import DrainResult
 from terminal.shell.executor import OperatorAsk
 from terminal.shell.offline import became_credit
@@ -36,10 +37,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gridpos.desk")
 
-PENDING_STATES = (State.UNKNOWN, State.SENT, State.CARD_WRITING)
+PENDING_STATES = (State.UNKNOWN, State.SENT, State.CARD_WRITING, State.CANCELLING)
 HAND_BACK = {
     "reversal_hand_back_cash": "no_answer",
     "card_not_written_hand_back_cash": "card_not_written",
+    "card_other_hand_back_cash": "card_other",
+    "card_given_up_hand_back_cash": "card_given_up",
 }
 
 
@@ -50,8 +53,10 @@ class Desk:
         delivery_first_s: float = 2,
         delivery_max_s: float = 60,
         heartbeat: Heartbeat | None = None,
+        supervisor_hash: str = "",
     ):
         self.terminal = terminal
+        self.cancels = Cancels(terminal, supervisor_hash)  # cancel (撤销): its own handlers
         self.heartbeat = heartbeat  # sent while signed on; None: only "check network" sends one
         if heartbeat is not None:  # its answers bring update offers too
             heartbeat.on_answer = self.heartbeat_answered
@@ -98,6 +103,13 @@ class Desk:
                 return await self.pay(request)
             case rq.ResumeCardWrite(txn):
                 return self._paid(txn, await self.terminal.executor.resolve_card(txn))
+            case rq.cx.GiveUpCardWrite(txn):
+                return self._paid(txn, await self.terminal.executor.give_up_card(txn))
+            case rq.cx.FindPayments() | rq.cx.CheckSupervisor() | rq.cx.CancelPayment():
+                reply = await self.cancels.handle(request)
+                if isinstance(reply, rq.cx.Cancelled) and not reply.refusal:
+                    self.last_txn = reply.txn  # a reprint prints its 撤销 receipt
+                return reply
             case rq.AgentStats():
                 return await self.agent_stats()
             case rq.Reconcile(days):

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from drivers.transport import LinkError
 from offline_queue.journal import Journal
+from terminal.core import cancel as cancelling
 from terminal.core import engine as e
 from terminal.core.lifecycle import State
 from terminal.core.orders import Order
@@ -34,7 +35,9 @@ class CardWriter(Protocol):
 
     async def write_grant(self, grant: CardGrant) -> bool | None: ...
 
-    async def carries(self, grant: CardGrant) -> bool | None: ...
+    async def card_back(self) -> tuple[bytes, CardGrant | None] | None:
+        """The card in the reader once one comes: (serial, last grant); None if none does."""
+        ...
 
 
 class Executor:
@@ -64,18 +67,31 @@ class Executor:
         return await self._execute(e.View(order, State.NEW), e.start(order))
 
     async def resolve_card(self, txn: str) -> e.Finished:
-        """The card pulled mid-write is back: learn from it whether the write happened."""
+        """The card pulled mid-write is back: finish it, write it again, or reverse (another
+        card); still absent, the question stays open."""
         view = self.view(txn)
         if view is None or view.state is not State.CARD_WRITING or view.grant is None:
             return e.Finished(view.state if view else State.NEW)
         return await self._execute(view, [e.CheckCard(view.grant)])
 
-    async def cancel(self, txn: str) -> e.Finished:
-        """Cancel (撤销) an approved payment of the open batch; the outbox sends the reversal."""
+    async def give_up_card(self, txn: str) -> e.Finished:
+        """The operator gives up on the pulled card: the purchase is reversed."""
         view = self.view(txn)
         if view is None:
-            return e.Finished(State.NEW, message="cancel_not_possible")
-        return await self._execute(view, e.cancel(view, self.session.batch))
+            return e.Finished(State.NEW)
+        return await self._execute(view, e.give_up_card(view))
+
+    async def cancel(self, txn: str, by: str = "") -> e.Finished:
+        """Cancel (撤销) a completed cash payment of the open batch: journal it, print the 撤销
+        receipt, queue the reversal. Refused: ``Finished`` in the payment's state, with the
+        reason (``terminal.core.cancel``) as its message."""
+        view = self.view(txn)
+        if view is None:
+            return e.Finished(State.NEW, message=cancelling.NOT_FOUND)
+        why = cancelling.refusal(view, self.session.batch)
+        if why:
+            return e.Finished(view.state, message=why)
+        return await self._execute(view, cancelling.start(view, by or self.session.operator))
 
     async def recover(self) -> list[tuple[str, e.Finished]]:
         """Carry every transaction that is not final on from where the journal says it stopped.
@@ -130,9 +146,8 @@ class Executor:
                 return e.CardDone(None)
             return e.CardDone(await self.card.write_grant(command.grant))
         if isinstance(command, e.CheckCard):
-            if self.card is None:
-                return e.CardDone(None)
-            return e.CardDone(await self.card.carries(command.grant))
+            back = await self.card.card_back() if self.card is not None else None
+            return e.CardBack(*back) if back is not None else e.CardBack(None)
         if isinstance(command, e.Print):
             ok, reason = await self.receipts.print_receipt(view, command.reprint)
             return e.Printed(ok, reason)

@@ -25,6 +25,10 @@ from terminal.core.receipt import (
 )
 from terminal.shell.session import Session
 
+# States whose receipt can be printed again; in CANCELLED only the 撤销 receipt of a cancel.
+CANCELLED = frozenset({State.REVERSAL_QUEUED, State.REVERSED})
+REPRINTABLE = frozenset({State.PRINTED, State.COMPLETED, State.OFFLINE}) | CANCELLED
+
 # Reasons a print failed that mean "no paper" (the status bar shows it until a print succeeds).
 NO_PAPER = frozenset({"printer_no_paper", "printer_paper_ran_out"})
 
@@ -73,13 +77,24 @@ class Receipts:
         return ok, reason
 
     async def print_receipt(self, view: View, reprint: bool = False) -> tuple[bool, str]:
+        """The payment's receipt, or once it was cancelled (撤销) the cancel's receipt."""
+        if view.cancelled_at is not None:
+            from terminal.core import cancel
+
+            return await self.print_lines(
+                cancel.receipt_lines(view, self.header(), self.paper_mm, reprint)
+            )
         receipt = receipt_for(view, self.header(), datetime.now(UTC), reprint)
         return await self.print_lines(receipt_lines(receipt, self.paper_mm), receipt.qr_text)
 
     async def reprint(self, txn: str) -> tuple[bool, str]:
         """Print a receipt again, marked 重打; journalled like the first."""
         view = view_from(self.journal.entries(txn))
-        if view is None or view.state not in (State.PRINTED, State.COMPLETED, State.OFFLINE):
+        if (
+            view is None
+            or view.state not in REPRINTABLE
+            or (view.state in CANCELLED and view.cancelled_at is None)
+        ):
             return False, "nothing_to_reprint"
         self.journal.append(txn, "printing", {"reprint": True})
         ok, reason = await self.print_receipt(view, reprint=True)

@@ -24,6 +24,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+DEMO_SUPERVISOR_PASSWORD = "888888"  # authorises a cancel (撤销) in the demo
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", default="var/demo", help="folder for ledger, journal, receipts")
@@ -59,13 +61,14 @@ class DemoStack:
         rtt_ms: float = 300,
         kbps: float = 40,
         dialect: str = "sim800",
-        receive: str = "push",
         locale: str = "zh_CN",
         idle_timeout_s: int = 300,
         response_s: int = 10,
+        receive: str = "push",  # the modem's: push, or manual (read by length)
     ) -> None:
         import shutil
 
+        from config.supervisor import hash_password
         from sim.modem.emulator import LinkModel, ModemEmulator
         from sim.printer.emulator import PrinterEmulator
         from station.seed import DEMO_CARD_ACCESS_KEY, demo_master_key
@@ -94,6 +97,7 @@ class DemoStack:
 [terminal]
 id = "T0000001"
 agent_id = "A0001"
+supervisor_password = "{hash_password(DEMO_SUPERVISOR_PASSWORD)}"
 [station]
 host = "127.0.0.1"
 port = {self.station.port}
@@ -262,6 +266,7 @@ def _interactive(stack: DemoStack) -> int:
 
   Log in with operator 100101, password 123456. Keys: digits, Enter = OK, Esc = CANCEL,
   Backspace = CLEAR, arrows. Try 1 (bill payment) with customer 0100000123. Ctrl-Q quits.
+  A cancel (撤销, menu 8-3) asks for the supervisor password {DEMO_SUPERVISOR_PASSWORD}.
   Press Enter to start.""")
     with contextlib.suppress(EOFError):
         input()
