@@ -108,6 +108,35 @@ def test_sign_on_again_is_confirmed_then_the_key_is_forgotten(station, tmp_path)
     assert _terminal_row(station)["command"] == 0
 
 
+def test_every_answer_goes_to_the_update_handling_and_an_install_asks_for_a_restart(
+    station, tmp_path
+):
+    """The 0830 goes to ``on_answer`` (the desk's update handling); when that says a new version
+    was switched to, ``switched`` is set, which ends ``gridpos run`` so the service starts the
+    new version through ``gridpos update boot``."""
+    answers = []
+
+    async def scenario() -> None:
+        terminal = make_terminal(tmp_path, station.port)
+        await terminal.sign_on("100101", DEMO_PASSWORD)
+        beat = Heartbeat(terminal, "1", 60)
+
+        async def installed(reply) -> bool:
+            answers.append(reply)
+            return len(answers) == 2  # the second answer brought the last chunk, say
+
+        beat.on_answer = installed
+        await beat.beat()
+        assert not beat.switched.is_set()
+        await beat.beat()
+        assert beat.switched.is_set()
+        await terminal.link.close()
+        terminal.journal.close()
+
+    asyncio.run(scenario())
+    assert len(answers) == 2 and all(a.approved for a in answers)
+
+
 def test_battery_from_sysfs_or_mains(tmp_path):
     assert battery_percent(tmp_path) == 100
     (tmp_path / "BAT0").mkdir()

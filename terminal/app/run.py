@@ -121,6 +121,7 @@ def build_terminal(config):
 
 async def main(config, keys: str, display: str) -> int:
     import asyncio
+    import contextlib
 
     from terminal.app.notify import Notifier
     from terminal.shell.desk import Desk
@@ -162,8 +163,18 @@ async def main(config, keys: str, display: str) -> int:
     await asyncio.sleep(0)  # the app's first step draws the first screen
     opened = len(terminal.journal.open_transactions())
     notifier.ready(f"journal open, {opened} open transaction(s) to recover at sign-on")
+    restart = asyncio.create_task(heartbeat.switched.wait())
     try:
-        await running
+        # An update installed (only with no transaction open) ends the program; the service
+        # starts it again through `gridpos update boot`, which tries the new version.
+        await asyncio.wait({running, restart}, return_when=asyncio.FIRST_COMPLETED)
+        if restart.done():
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        else:
+            restart.cancel()
+            await running  # its exception, if it ended by one
     finally:
         notifier.stopping()
         for task in background:

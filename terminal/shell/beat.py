@@ -51,7 +51,7 @@ class Heartbeat:
         # Given every approved 0830 besides its command (the desk's update handling); True when
         # a new version was switched to and the program should end to be started in it.
         self.on_answer: Callable[[m.Response], Awaitable[bool]] | None = None
-        self.switched = False
+        self.switched = asyncio.Event()  # set when an update was installed: time to restart
 
     def status(self) -> TerminalStatus:
         """What the terminal knows of itself now; a socket link has no signal or cell."""
@@ -85,8 +85,8 @@ class Heartbeat:
             return StationCommand.NONE
         self.beats += 1
         if self.on_answer is not None and await self.on_answer(reply):
-            self.switched = True
-            log.warning("a new software version is installed: it runs from the next start")
+            self.switched.set()
+            log.warning("a new software version is installed: restarting into it")
         command = reply.command
         if command is StationCommand.NONE:
             return command
