@@ -145,6 +145,7 @@ async def flow(args) -> dict:
         pay = Pay(PayFlow.PREPAY, Tender(5000, 5000), t.offline.find("0100000001"))
         arm(args.kill)
         await t.offline.take(pay)
+        await t.drain_outbox()
     elif args.flow == "cancel":  # a completed prepayment cancelled (撤销)
         order = prepay_order(t, 5000)
         await t.run(order)
