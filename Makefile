@@ -12,6 +12,9 @@ DEBIAN_PACKAGES := libpcsclite-dev swig pcscd vsmartcard-vpcd fonts-wqy-microhei
 # make deb (and tests/test_package.py) build with the system's python3: pip, and headers for
 # the libraries compiled from source (pyscard, evdev).
 DEBIAN_PACKAGES += python3-pip python3-dev
+# The package test checks it with lintian, builds it with dpkg-deb and verifies the unit with
+# systemd-analyze.
+DEBIAN_PACKAGES += lintian dpkg-dev systemd
 # chromium + chromium-driver run the management console's browser tests (Selenium).
 DEBIAN_PACKAGES += chromium chromium-driver
 
