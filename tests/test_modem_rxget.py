@@ -108,10 +108,27 @@ class ScriptedModule:
 
 OPEN = 'AT+CIPSTART="TCP","10.0.0.1",9583'
 CONNECTED = (OPEN, b"\r\nOK\r\n\r\nCONNECT OK\r\n")
+M26_OPEN = 'AT+QIOPEN="TCP","10.0.0.1",9583'
+M26_READ = "AT+QIRD=0,1,0,1500"
 
 
-async def connected(module: ScriptedModule) -> tuple[Modem, ModemTransport]:
-    modem = Modem(module.path, "sim800", receive="manual")
+def qird(data: bytes) -> bytes:
+    """The M26's answer to ``AT+QIRD=0,1,0,<len>`` when data was waiting (its TCP/IP note)."""
+    return b"\r\n+QIRD: 10.0.0.1:9583,TCP,%d\r\n" % len(data) + data + b"\r\nOK\r\n"
+
+
+# Manual receive in each dialect: the connection, the report that data waits, the read command
+# and the module's answer to a read that leaves more behind.
+MANUAL = {
+    "sim800": (CONNECTED, b"\r\n+CIPRXGET: 1\r\n", READ, lambda data: rxget(data, 20)),
+    "m26": ((M26_OPEN, CONNECTED[1]), b"\r\n+QIRDI: 0,1,0\r\n", M26_READ, qird),
+}
+
+
+async def connected(
+    module: ScriptedModule, dialect: str = "sim800"
+) -> tuple[Modem, ModemTransport]:
+    modem = Modem(module.path, dialect, receive="manual")
     modem.start()
     link = ModemTransport(modem, on_event=LinkEvents(), waits=Waits(poll_s=0.2))
     link.active = True  # the context is up: this transcript starts at the connection
@@ -151,14 +168,16 @@ def test_two_reads_with_a_urc_between_them_and_a_binary_payload():
 
 
 @pytest.mark.parametrize("how", ["error", "closed"])
-def test_a_read_answered_error_or_closed_between_reads_is_a_broken_link(how):
-    first = rxget(b"0123456789", 20)
-    script = [CONNECTED, (READ, first + b"\r\nCLOSED\r\n" if how == "closed" else first)]
+@pytest.mark.parametrize("dialect", list(MANUAL))
+def test_a_read_answered_error_or_closed_between_reads_is_a_broken_link(dialect, how):
+    connect, report, read, answer = MANUAL[dialect]
+    first = answer(b"0123456789")
+    script = [connect, (read, first + b"\r\nCLOSED\r\n" if how == "closed" else first)]
     module = ScriptedModule(script)  # the second read is answered ERROR
 
     async def go():
-        modem, link = await connected(module)
-        module.push(b"\r\n+CIPRXGET: 1\r\n")
+        modem, link = await connected(module, dialect)
+        module.push(report)
         assert await link.receive(4096, 5) == b"0123456789"  # what came whole is kept
         with pytest.raises(LinkError):
             await link.receive(4096, 5)
