@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from station import customers
-from station.answers import Context, Declined, reply
+from station.answers import Context, Declined, reply, spoken
 from station.ledger import Ledger, Row
 from terminal.protocol import messages as m
 from terminal.protocol.codes import OFFLINE_VERSION
@@ -35,9 +35,9 @@ OFFLINE_PARAMS: dict[str, tuple[Amount, int]] = {
 
 
 def speaks_offline(ledger: Ledger, terminal_id: str) -> bool:
-    """The version the terminal signed on with (kept per terminal in ``params``) has offline
-    collection's fields (R10): an older decoder refuses them."""
-    return int(ledger.param(f"protocol.{terminal_id}", "1") or 1) >= OFFLINE_VERSION
+    """The version the terminal signed on with (``answers.spoken``) has offline collection's
+    fields (R10): an older decoder refuses them."""
+    return spoken(ledger, terminal_id) >= OFFLINE_VERSION
 
 
 def offline_limits(ledger: Ledger, agent: Row) -> dict[Amount, int]:

@@ -95,39 +95,27 @@ class Order:
             meter = MeterInfo(
                 MeterKind(self.meter["kind"]), self.meter["meter_no"], self.meter["purchase_count"]
             )
-        return m.FinancialRequest(
-            processing=self.processing,
-            terminal_id=self.terminal_id,
-            batch=self.batch,
-            trace=self.trace,
-            amount_fen=self.amount_fen,
-            customer_no=self.customer_no,
-            card_serial=bytes.fromhex(self.card_serial) if self.card_serial else None,
-            meter=meter,
-        )
+        return m.FinancialRequest(**self._named(), card_serial=self._serial(), meter=meter)
 
     def reversal(self, repeat: bool) -> m.ReversalRequest:
-        return m.ReversalRequest(
-            processing=self.processing,
-            terminal_id=self.terminal_id,
-            batch=self.batch,
-            trace=self.trace,
-            amount_fen=self.amount_fen,
-            customer_no=self.customer_no,
-            card_serial=bytes.fromhex(self.card_serial) if self.card_serial else None,
-            repeat=repeat,
-        )
+        return m.ReversalRequest(**self._named(), card_serial=self._serial(), repeat=repeat)
 
     def completion(self, repeat: bool) -> m.AdviceRequest:
-        return m.AdviceRequest(
-            processing=self.processing,
-            terminal_id=self.terminal_id,
-            batch=self.batch,
-            trace=self.trace,
-            amount_fen=self.amount_fen,
-            customer_no=self.customer_no,
-            repeat=repeat,
-        )
+        return m.AdviceRequest(**self._named(), repeat=repeat)
+
+    def _named(self) -> dict:
+        """What the request, its reversal and its completion all name: code, key, money, who."""
+        return {
+            "processing": self.processing,
+            "terminal_id": self.terminal_id,
+            "batch": self.batch,
+            "trace": self.trace,
+            "amount_fen": self.amount_fen,
+            "customer_no": self.customer_no,
+        }
+
+    def _serial(self) -> bytes | None:
+        return bytes.fromhex(self.card_serial) if self.card_serial else None
 
 
 def txn_key(terminal_id: str, batch: int, trace: int) -> str:
