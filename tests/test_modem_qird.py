@@ -14,14 +14,12 @@ from __future__ import annotations
 import os
 import tty
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.modem.at import ATReader, Data, Line, Prompt
-from drivers.modem.modem import Modem, ModemTransport
 from sim.modem.emulator import ModemEmulator
-from tests.test_modem import EchoServer, LinkEvents, exchange, run
+from tests.test_modem import EchoServer, run
 from tests.test_modem_rxget import (
     M26_OPEN,
     M26_READ,
@@ -115,33 +113,3 @@ def test_emulator_keeps_data_until_read_and_reports_once():
         os.close(master)
         emulator.close()
         echo.close()
-
-
-@pytest.mark.parametrize("receive", ["push", "manual"])
-def test_driver_exchanges_binary_data_with_the_m26_in_either_mode(receive):
-    echo = EchoServer()
-    emulator = ModemEmulator(("127.0.0.1", echo.port), "m26")
-
-    async def go():
-        modem = Modem(emulator.path, "m26", receive=receive)
-        modem.start()
-        link = ModemTransport(modem, link_up_timeout=10, on_event=LinkEvents())
-        await link.connect("127.0.0.1", echo.port, 10)
-        assert await exchange(link, NASTY) == NASTY
-        data = (NASTY + bytes(range(256))) * 12  # more than one read
-        assert await exchange(link, data) == data
-        await link.close()
-        modem.stop()
-
-    try:
-        run(go())
-    finally:
-        emulator.close()
-        echo.close()
-    reads = emulator.commands.count(READ)
-    if receive == "manual":
-        start = emulator.commands.index(next(c for c in emulator.commands if "QIOPEN" in c))
-        assert emulator.commands.index("AT+QINDI=1") < start
-        assert reads >= 3  # 3.9 KB: at least three reads of 1500, and the one that finds nothing
-    else:
-        assert reads == 0 and "AT+QINDI=1" not in emulator.commands
