@@ -23,7 +23,7 @@ from station.ledger import Ledger, Row
 from terminal.protocol import keys as keylib
 from terminal.protocol import messages as m
 from terminal.protocol import sm4
-from terminal.protocol.codes import KEY_CHANGE_VERSION, PROTOCOL_LEGACY
+from terminal.protocol.codes import KEY_CHANGE_VERSION
 from terminal.protocol.records import KeyBlock
 
 PARAM = "new_master_key:"
@@ -51,12 +51,15 @@ def master_key_for(ledger: Ledger, request: m.SignOnRequest, terminal: Row) -> b
     return current
 
 
-def offer(ledger: Ledger, request: m.SignOnRequest, master: bytes) -> KeyBlock | None:
-    """Field 35 of an approved 0810 to a 920000: the pending key under the current TMK."""
+def offer(
+    ledger: Ledger, request: m.SignOnRequest, master: bytes, version: int
+) -> KeyBlock | None:
+    """Field 35 of an approved 0810 to a 920000: the pending key under the current TMK, for a
+    terminal that signed on speaking ``version`` (field 24, R10)."""
     new = pending(ledger, request.terminal_id)
     if request.processing != m.Processing.SIGN_ON or new is None:
         return None
-    if (request.protocol or PROTOCOL_LEGACY) < KEY_CHANGE_VERSION:
+    if version < KEY_CHANGE_VERSION:
         return None  # it could not decode the 0810; the change waits for newer software
     return keylib.wrap_key(master, new)
 

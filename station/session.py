@@ -40,6 +40,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         return reply(request, Code.INVALID)  # a version this station no longer serves
     # Field 24 goes back only to a terminal that sent it: an old terminal's decoder refuses it.
     speaks = None if request.protocol is None else min(asked, SERVED_VERSIONS.stop - 1)
+    version = speaks or PROTOCOL_LEGACY  # what the fields of this answer may be
     operator = db.operator(request.account)
     if operator is None:
         return reply(request, Code.UNKNOWN_OPERATOR)
@@ -56,7 +57,7 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         return reply(request, Code.OPERATOR_LOCKED if locked else Code.WRONG_PASSWORD)
     db.login_succeeded(request.account)
     keychange.switch(db, request)
-    set_spoken(db, request.terminal_id, speaks or PROTOCOL_LEGACY)
+    set_spoken(db, request.terminal_id, version)
     mac_key = ctx.new_key()
     db.set_mac_key(request.terminal_id, mac_key)
     agent = db.agent(terminal["agent_id"])
@@ -71,11 +72,11 @@ def sign_on(ctx: Context, request: m.SignOnRequest, terminal: Row) -> m.Response
         amounts={
             Amount.AGENT_LIMIT: agent["available_fen"],
             Amount.OFFLINE_LIMIT: agent["offline_limit_fen"],
-            **(offline_limits(db, agent) if (speaks or 1) >= OFFLINE_VERSION else {}),  # R55
+            **(offline_limits(db, agent) if version >= OFFLINE_VERSION else {}),  # R55
         },
         name=agent["name"],
         protocol=speaks,
-        new_master=keychange.offer(db, request, master),
+        new_master=keychange.offer(db, request, master, version),
     )
 
 
