@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from terminal.protocol.reconcile import SKETCH_VERSION
+from terminal.protocol.codes import SKETCH_VERSION
 from tests.terminal_kit import bill_order, journal_view, ledger_view, make_terminal
 
 

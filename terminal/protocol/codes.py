@@ -7,7 +7,7 @@ terminal and the station read, kept here once (``docs/protocol.md`` states them 
 
 from __future__ import annotations
 
-from terminal.protocol.messages import Processing
+from terminal.protocol.processing import Processing
 from terminal.protocol.records import TxnKind
 
 # Field 24 at sign-on: the protocol version this code speaks. A terminal that sends no field 24
@@ -25,6 +25,7 @@ PROTOCOL_LEGACY = 1
 RECEIPT_CODES_AND_UPDATES = 3
 KEY_CHANGE_VERSION = 3
 OFFLINE_VERSION = 3
+SKETCH_VERSION = 3
 
 # A 340000 reconciliation covers at most this many days, first and last included (R38).
 RECONCILE_DAYS_MAX = 28

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 # extra cost at 81 bytes and one difference within 200 bytes; see docs/protocol.md, R46.
 SKETCH_CAPACITY = 10
 SKETCH_CAPACITY_MAX = 16  # field 49 holds at most 16 power sums (128 bytes)
-SKETCH_VERSION = 3  # the protocol version (field 24) from which a 0500 may carry field 49
 
 _TRACE_SHIFT, _KIND_SHIFT = 44, 40
 _AMOUNT_MASK = (1 << _KIND_SHIFT) - 1

@@ -22,9 +22,9 @@ from terminal.core.orders import Order, txn_key
 from terminal.core.receipt import SettlementSlip
 from terminal.core.settlement import Difference, Entries, find_differences, named_differences
 from terminal.protocol import messages as m
-from terminal.protocol.codes import PROCESSING_OF
+from terminal.protocol.codes import PROCESSING_OF, SKETCH_VERSION
 from terminal.protocol.digest import summarize
-from terminal.protocol.reconcile import SKETCH_VERSION, sketch_of
+from terminal.protocol.reconcile import sketch_of
 from terminal.protocol.records import ListingEntry, Summary
 from terminal.shell.delivery import Delivery
 from terminal.shell.executor import Executor
